@@ -1,0 +1,422 @@
+"""Smoke test: the official Huawei Cloud Python SDK (huaweicloudsdkbss 3.1.219) against partner-center.
+
+Run by scripts/sdk-smoke, which starts a server on a fresh database and sets:
+  BSS_ENDPOINT  e.g. http://127.0.0.1:18080
+  ADMIN_TOKEN   the server's admin.token
+
+Uses only the SDK and the standard library (urllib for the vendor admin API). Every check is counted;
+the last line is "<n> passed, <m> failed" and the exit status is non-zero when anything failed.
+"""
+
+import json
+import os
+import random
+import re
+import sys
+import traceback
+import urllib.error
+import urllib.request
+
+from huaweicloudsdkcore.auth.credentials import GlobalCredentials
+from huaweicloudsdkcore.exceptions import exceptions
+from huaweicloudsdkcore.http.http_config import HttpConfig
+from huaweicloudsdkcore.region.region import Region
+import decimal
+
+from huaweicloudsdkbss.v2 import (
+    AdjustAccountReq,
+    BssClient,
+    CreatePartnerCouponsReq,
+    CreatePartnerCouponsRequest,
+    CustomerInfoV2,
+    ListIssuedPartnerCouponsRequest,
+    ListPartnerCouponsRecordRequest,
+    ListQuotaCouponsRequest,
+    QueryCouponQuotasReqExt,
+    ReclaimPartnerCouponsReq,
+    ReclaimPartnerCouponsRequest,
+    ListCustomersBalancesDetailRequest,
+    ListPartnerAccountChangeRecordsRequest,
+    ListPartnerAdjustRecordsRequest,
+    ListPartnerBalancesRequest,
+    QueryCustomersBalancesReq,
+    ReclaimToPartnerAccountBalancesReq,
+    ReclaimToPartnerAccountRequest,
+    UpdateCustomerAccountAmountRequest,
+    CheckSubcustomerUserReq,
+    CheckUserIdentityRequest,
+    CreateCustomerV2Req,
+    CreateSubCustomerRequest,
+    ListIndirectPartnersRequest,
+    ListSubCustomersRequest,
+    QueryIndirectPartnersReq,
+    QuerySubCustomerListReq,
+    SendVerificationCodeV2Req,
+    SendVerificationMessageCodeRequest,
+)
+
+ENDPOINT = os.environ.get("BSS_ENDPOINT", "http://127.0.0.1:8080").rstrip("/")
+ADMIN_TOKEN = os.environ.get("ADMIN_TOKEN", "dev-admin-token-change-me")
+SUFFIX = "%06x" % random.randrange(16**6)
+UTC_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+passed = 0
+failed = 0
+
+
+def check(name, cond, detail=""):
+    """Records one check; a failure is reported but does not stop the run."""
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
+    return cond
+
+
+def finish():
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+# --- vendor admin API (plain urllib) -------------------------------------------------------------
+
+def admin(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(ENDPOINT + path, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {ADMIN_TOKEN}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        raise RuntimeError(f"admin {method} {path} -> {e.code}: {e.read().decode(errors='replace')}")
+
+
+def create_partner(name, partner_type, distributor_id=None):
+    body = {
+        "name": name,
+        "partner_type": partner_type,
+        "login_name": f"{partner_type[:4]}-{SUFFIX}-{random.randrange(10**6)}",
+        "password": "Secr3t-Passw0rd!",
+    }
+    if distributor_id:
+        body["distributor_id"] = distributor_id
+    status, p = admin("POST", "/admin/v1/partners", body)
+    check(f"admin: create {partner_type} -> 201 with AK/SK", status == 201
+          and all(p.get(k) for k in ("partner_id", "domain_id", "xaccount_type", "access_key", "secret_key")),
+          f"{status} {p}")
+    return p
+
+
+# --- SDK clients -----------------------------------------------------------------------------------
+
+def http_config():
+    config = HttpConfig.get_default_config()
+    config.timeout = (5, 30)
+    config.retry_times = 0
+    return config
+
+
+def client_for(ak, sk, domain_id):
+    """Explicit endpoint and domain id: no IAM round trip."""
+    return (BssClient.new_builder()
+            .with_http_config(http_config())
+            .with_credentials(GlobalCredentials(ak, sk, domain_id))
+            .with_endpoints([ENDPOINT])
+            .build())
+
+
+def expect_error(name, call, status, code):
+    """Calls `call` and checks it raises ClientRequestException(status, code) with a request id."""
+    try:
+        r = call()
+    except exceptions.ClientRequestException as e:
+        check(f"{name}: HTTP {status} {code}",
+              e.status_code == status and e.error_code == code,
+              f"got {e.status_code} {e.error_code} {e.error_msg}")
+        check(f"{name}: error_msg and request_id present",
+              bool(e.error_msg) and bool(e.request_id),
+              f"error_msg={e.error_msg!r} request_id={e.request_id!r}")
+        return e
+    check(f"{name}: HTTP {status} {code}", False, f"no exception; response {r}")
+    return None
+
+
+def raw_json(resp):
+    return json.loads(resp.raw_content)
+
+
+def find_customer(resp, customer_id):
+    return next((c for c in (resp.customer_infos or []) if c.customer_id == customer_id), None)
+
+
+def list_customers(client, **kw):
+    kw.setdefault("limit", 100)
+    return client.list_sub_customers(ListSubCustomersRequest(body=QuerySubCustomerListReq(**kw)))
+
+
+def check_identity(client, search_type, value):
+    return client.check_user_identity(CheckUserIdentityRequest(
+        body=CheckSubcustomerUserReq(search_type=search_type, search_value=value)))
+
+
+# --- the scenario ----------------------------------------------------------------------------------
+
+def main():
+    print(f"sdk-smoke against {ENDPOINT}")
+
+    # Partners made through the vendor's admin API.
+    sp = create_partner(f"Solution Provider {SUFFIX}", "solution_provider")
+    dist = create_partner(f"Distributor {SUFFIX}", "distributor")
+    resl = create_partner(f"Reseller {SUFFIX}", "reseller", distributor_id=dist["partner_id"])
+    check("admin: reseller points at its distributor", resl.get("distributor_id") == dist["partner_id"],
+          str(resl))
+
+    client = client_for(sp["access_key"], sp["secret_key"], sp["domain_id"])
+
+    # 1. Empty list for a new partner.
+    r = list_customers(client)
+    check("list_sub_customers: new partner has no customers",
+          r.status_code == 200 and r.count == 0 and not r.customer_infos, str(r))
+
+    # 2. check_user_identity for a free login name, a free mobile number, a bad type.
+    login = f"cust{SUFFIX}a"
+    r = check_identity(client, "name", login)
+    check("check_user_identity(name): available", r.check_result == "available", str(r))
+    mobile = "139%08d" % random.randrange(10**8)
+    r = check_identity(client, "mobile", f"0086-{mobile}")
+    check("check_user_identity(mobile): available with a remaining count",
+          r.check_result == "available" and isinstance(r.mobile_remain_available_num, int)
+          and r.mobile_remain_available_num >= 1, str(r))
+    remaining_before = r.mobile_remain_available_num
+
+    # 3. Create a customer without a mobile number.
+    xaccount_id = f"platform-user-{SUFFIX}-1"
+    r = client.create_sub_customer(CreateSubCustomerRequest(body=CreateCustomerV2Req(
+        domain_name=login, xaccount_id=xaccount_id, xaccount_type=sp["xaccount_type"],
+        password="Cust0mer-Pass!")))
+    check("create_sub_customer: 200 with domain_id and the requested name",
+          r.status_code == 200 and bool(r.domain_id) and r.domain_name == login, str(r))
+    customer_id = r.domain_id
+
+    r = check_identity(client, "name", login)
+    check("check_user_identity(name): used_by_user after creation", r.check_result == "used_by_user", str(r))
+
+    # 4. The list shows it, with the documented fields and JSON types.
+    r = list_customers(client)
+    c = find_customer(r, customer_id)
+    check("list_sub_customers: the new customer is listed", r.count == 1 and c is not None, str(r))
+    if c is not None:
+        check("customer fields: account_name, xaccount_id, xaccount_type",
+              c.account_name == login and c.xaccount_id == xaccount_id
+              and c.xaccount_type == sp["xaccount_type"], str(c))
+        check("customer fields: resale association, not verified, no type, not frozen",
+              c.association_type == "2" and c.verified_status == "-1" and c.customer_type == -1
+              and c.is_frozen == 0, str(c))
+        check("customer fields: associated_on is UTC yyyy-MM-ddTHH:mm:ssZ",
+              isinstance(c.associated_on, str) and bool(UTC_TS.match(c.associated_on)), str(c.associated_on))
+    raw = raw_json(r)
+    info = next((x for x in raw.get("customer_infos", []) if x.get("customer_id") == customer_id), {})
+    check("wire types: count is a JSON number", isinstance(raw.get("count"), int), str(raw.get("count")))
+    str_fields = ("account_name", "customer_id", "associated_on", "association_type", "verified_status",
+                  "xaccount_id", "xaccount_type")
+    int_fields = ("customer_type", "is_frozen")
+    check("wire types: string fields are JSON strings",
+          all(isinstance(info.get(k), str) for k in str_fields), str(info))
+    check("wire types: customer_type and is_frozen are JSON integers",
+          all(isinstance(info.get(k), int) and not isinstance(info.get(k), bool) for k in int_fields),
+          str(info))
+    check("wire types: account_managers is a list", isinstance(info.get("account_managers"), list), str(info))
+
+    # Filters.
+    r = list_customers(client, account_name=login[2:-1])
+    check("list_sub_customers(account_name substring) finds it", find_customer(r, customer_id) is not None, str(r))
+    r = list_customers(client, customer_id="0" * 32)
+    check("list_sub_customers(unknown customer_id) is empty", r.count == 0, str(r))
+
+    # 5. Verification code, then a customer with a mobile number.
+    r = client.send_verification_message_code(SendVerificationMessageCodeRequest(
+        body=SendVerificationCodeV2Req(receiver_type=1, mobile_phone=mobile, scene=29, timeout=10)))
+    check("send_verification_message_code: 200", r.status_code == 200, str(r))
+    _, codes = admin("GET", f"/admin/v1/verification-codes?mobile_phone={mobile}")
+    code = (codes.get("codes") or [{}])[0].get("code")
+    check("admin: the sent code is readable", bool(code), str(codes))
+
+    xaccount_id2 = f"platform-user-{SUFFIX}-2"
+    expect_error("create_sub_customer with a wrong verification code",
+                 lambda: client.create_sub_customer(CreateSubCustomerRequest(body=CreateCustomerV2Req(
+                     mobile_phone=mobile, verification_code="000000" if code != "000000" else "111111",
+                     xaccount_id=xaccount_id2, xaccount_type=sp["xaccount_type"]))),
+                 400, "CBC.99004010")
+    r = client.create_sub_customer(CreateSubCustomerRequest(body=CreateCustomerV2Req(
+        mobile_phone=mobile, verification_code=code, xaccount_id=xaccount_id2,
+        xaccount_type=sp["xaccount_type"])))
+    check("create_sub_customer(mobile + code): 200 with a generated 32-char name",
+          bool(r.domain_id) and isinstance(r.domain_name, str) and len(r.domain_name) == 32, str(r))
+    customer2_id = r.domain_id
+    r = list_customers(client)
+    c2 = find_customer(r, customer2_id)
+    check("list_sub_customers: both customers listed", r.count == 2 and c2 is not None, str(r))
+    check("customer with mobile: telephone and xaccount_id",
+          c2 is not None and c2.telephone == mobile and c2.xaccount_id == xaccount_id2, str(c2))
+    r = check_identity(client, "mobile", f"0086-{mobile}")
+    check("check_user_identity(mobile): one registration fewer remaining",
+          r.mobile_remain_available_num == remaining_before - 1, str(r))
+
+    # 6. Errors: bad input, duplicate xaccount_id, wrong SK, customer credentials.
+    expect_error("list_sub_customers(limit=1000)",
+                 lambda: list_customers(client, limit=1000), 400, "CBC.0100")
+    expect_error("check_user_identity(search_type=phone)",
+                 lambda: check_identity(client, "phone", "x"), 400, "CBC.0100")
+    expect_error("create_sub_customer with a duplicate xaccount_id",
+                 lambda: client.create_sub_customer(CreateSubCustomerRequest(body=CreateCustomerV2Req(
+                     xaccount_id=xaccount_id, xaccount_type=sp["xaccount_type"]))),
+                 400, "CBC.99000039")
+    bad = client_for(sp["access_key"], sp["secret_key"] + "x", sp["domain_id"])
+    expect_error("wrong secret key", lambda: list_customers(bad), 401, "APIG.0301")
+
+    status, keys = admin("POST", f"/admin/v1/accounts/{customer_id}/access-keys")
+    check("admin: AK/SK for the customer -> 201", status == 201 and bool(keys.get("access_key")), str(keys))
+    as_customer = client_for(keys["access_key"], keys["secret_key"], customer_id)
+    expect_error("customer credentials on a partner API", lambda: list_customers(as_customer), 403, "CBC.0151")
+
+    # 7. Distributor: its resellers, and a customer created for a reseller.
+    dclient = client_for(dist["access_key"], dist["secret_key"], dist["domain_id"])
+    r = dclient.list_indirect_partners(ListIndirectPartnersRequest(body=QueryIndirectPartnersReq(limit=100)))
+    ids = [p.indirect_partner_id for p in (r.indirect_partners or [])]
+    check("list_indirect_partners: the reseller is listed", r.count == 1 and ids == [resl["partner_id"]],
+          str(r))
+    rp = (r.indirect_partners or [None])[0]
+    check("indirect partner fields: account_name, name, associated_on",
+          rp is not None and rp.account_name == resl["login_name"] and rp.name == resl["name"]
+          and bool(UTC_TS.match(rp.associated_on or "")), str(rp))
+
+    expect_error("distributor creating a customer for itself",
+                 lambda: dclient.create_sub_customer(CreateSubCustomerRequest(body=CreateCustomerV2Req(
+                     xaccount_id=f"dist-user-{SUFFIX}", xaccount_type=dist["xaccount_type"]))),
+                 400, "CBC.50010059")
+    r = dclient.create_sub_customer(CreateSubCustomerRequest(body=CreateCustomerV2Req(
+        xaccount_id=f"resl-user-{SUFFIX}", xaccount_type=dist["xaccount_type"],
+        indirect_partner_id=resl["partner_id"])))
+    resl_customer = r.domain_id
+    check("create_sub_customer for a reseller: 200", bool(resl_customer), str(r))
+    r = list_customers(dclient, indirect_partner_id=resl["partner_id"])
+    check("list_sub_customers(indirect_partner_id): the reseller's customer",
+          r.count == 1 and find_customer(r, resl_customer) is not None, str(r))
+    r = list_customers(dclient)
+    check("list_sub_customers: the distributor's own list does not show it",
+          find_customer(r, resl_customer) is None, str(r))
+    expect_error("list_sub_customers with an indirect_partner_id that is not a reseller of the caller",
+                 lambda: list_customers(dclient, indirect_partner_id=sp["partner_id"]),
+                 400, "CBC.99000037")
+
+    # 8. Funding through the SDK: deposit (admin), fund, reclaim, balances, records.
+    admin("POST", f"/admin/v1/partners/{sp['partner_id']}/deposits", {"amount": 1000.00})
+    r = client.update_customer_account_amount(UpdateCustomerAccountAmountRequest(
+        body=AdjustAccountReq(customer_id=customer_id, amount=decimal.Decimal("100.00"))))
+    check("update_customer_account_amount: transfer_id", bool(r.transfer_id), str(r))
+    transfer_id = r.transfer_id
+    r = client.reclaim_to_partner_account(ReclaimToPartnerAccountRequest(
+        body=ReclaimToPartnerAccountBalancesReq(customer_id=customer_id, amount=decimal.Decimal("30.00"))))
+    check("reclaim_to_partner_account: trans_id", bool(r.trans_id), str(r))
+    r = client.list_partner_balances(ListPartnerBalancesRequest())
+    by_type = {b.account_type: b for b in (r.account_balances or [])}
+    check("list_partner_balances: cash 930.00 and fundable 930.00",
+          by_type.get(1) is not None and decimal.Decimal(str(by_type[1].amount)) == decimal.Decimal("930")
+          and by_type.get(8) is not None and decimal.Decimal(str(by_type[8].amount)) == decimal.Decimal("930"),
+          str(r))
+    raw = raw_json(r)
+    check("list_partner_balances: amounts are JSON numbers, account_type integers",
+          all(isinstance(b["amount"], (int, float)) and isinstance(b["account_type"], int)
+              for b in raw["account_balances"]), str(raw))
+    r = client.list_customers_balances_detail(ListCustomersBalancesDetailRequest(
+        body=QueryCustomersBalancesReq(customer_infos=[CustomerInfoV2(customer_id=customer_id)])))
+    bal = (r.customer_balances or [None])[0]
+    check("list_customers_balances_detail: 70.00",
+          bal is not None and decimal.Decimal(str(bal.amount)) == decimal.Decimal("70"), str(r))
+    r = client.list_partner_adjust_records(ListPartnerAdjustRecordsRequest(customer_id=customer_id, limit=10))
+    ops = sorted((x.operation_type, x.amount) for x in (r.records or []))
+    check("list_partner_adjust_records: fund and reclaim with string amounts",
+          r.total_count == 2 and ops == [("SOURCE_OPERATION_BEADJUST", "100.00"),
+                                         ("SOURCE_OPERATION_BERETRIEVE", "30.00")], str(r))
+    check("list_partner_adjust_records: the transfer id is listed",
+          any(x.trans_id == transfer_id for x in (r.records or [])), str(r))
+    r = client.list_partner_account_change_records(ListPartnerAccountChangeRecordsRequest(
+        balance_type="BALANCE_TYPE_DEBIT", limit=10))
+    check("list_partner_account_change_records: deposit, fund and reclaim",
+          r.total_count == 3, str(r))
+    expect_error("update_customer_account_amount beyond the fundable balance",
+                 lambda: client.update_customer_account_amount(UpdateCustomerAccountAmountRequest(
+                     body=AdjustAccountReq(customer_id=customer_id, amount=decimal.Decimal("5000.00")))),
+                 400, "CBC.99005003")
+    expect_error("update_customer_account_amount with three decimals",
+                 lambda: client.update_customer_account_amount(UpdateCustomerAccountAmountRequest(
+                     body=AdjustAccountReq(customer_id=customer_id, amount=decimal.Decimal("1.005")))),
+                 400, "CBC.0100")
+    _, audit = admin("GET", "/admin/v1/ledger/audit")
+    check("ledger audit is clean after the SDK calls", audit.get("ok") is True, str(audit))
+
+    # 9. Coupons through the SDK: the vendor grants a quota, the partner issues, lists, reclaims.
+    import datetime
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    fmt = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    _, q = admin("POST", f"/admin/v1/partners/{sp['partner_id']}/coupon-quotas",
+                 {"quota_type": 0, "quota_value": 250.00,
+                  "effective_time": fmt(now - datetime.timedelta(hours=1)),
+                  "expire_time": fmt(now + datetime.timedelta(days=30))})
+    quota_id = q["quota_id"]
+    r = client.list_quota_coupons(ListQuotaCouponsRequest(body=QueryCouponQuotasReqExt(quota_ids=[quota_id])))
+    check("list_quota_coupons: the granted quota", r.total_count == 1 and len(r.quotas or []) == 1, str(r))
+    r = client.create_partner_coupons(CreatePartnerCouponsRequest(body=CreatePartnerCouponsReq(
+        quota_id=quota_id, customer_ids=[customer_id, "f" * 32], face_value=decimal.Decimal("100.00"),
+        valid_time=fmt(now), expire_time=fmt(now + datetime.timedelta(days=7)), memo="sdk smoke")))
+    infos = r.coupon_infos or []
+    errs = r.error_details or []
+    check("create_partner_coupons: one coupon issued, the unknown customer in error_details",
+          len(infos) == 1 and len(errs) == 1, str(r))
+    coupon_id = infos[0].coupon_id if infos else None
+    r = client.list_issued_partner_coupons(ListIssuedPartnerCouponsRequest(customer_id=customer_id, limit=10))
+    check("list_issued_partner_coupons: the coupon is usable (status 2)",
+          r.total_count == 1 and (r.user_coupons or [None])[0] is not None
+          and r.user_coupons[0].coupon_id == coupon_id and r.user_coupons[0].status == 2, str(r))
+    r = client.reclaim_partner_coupons(ReclaimPartnerCouponsRequest(body=ReclaimPartnerCouponsReq(coupon_id=coupon_id)))
+    check("reclaim_partner_coupons: 200", r.status_code == 200, str(r))
+    r = client.list_issued_partner_coupons(ListIssuedPartnerCouponsRequest(coupon_id=coupon_id))
+    check("list_issued_partner_coupons: reclaimed coupon has status 5",
+          r.total_count == 1 and r.user_coupons[0].status == 5, str(r))
+    expect_error("reclaim_partner_coupons twice",
+                 lambda: client.reclaim_partner_coupons(ReclaimPartnerCouponsRequest(
+                     body=ReclaimPartnerCouponsReq(coupon_id=coupon_id))),
+                 400, "CBC.99000048")
+    r = client.list_partner_coupons_record(ListPartnerCouponsRecordRequest(
+        operation_types=["1", "2"], coupon_ids=[coupon_id], limit=10))
+    check("list_partner_coupons_record: issue and reclaim records (repeated query keys)",
+          r.total_count is not None and r.total_count >= 2, str(r))
+    _, audit = admin("GET", "/admin/v1/ledger/audit")
+    check("ledger audit is clean after the coupon calls", audit.get("ok") is True, str(audit))
+
+    # 10. Region + IAM domain discovery (GET /v3/auth/domains) instead of an explicit domain id.
+    creds = GlobalCredentials(sp["access_key"], sp["secret_key"]).with_iam_endpoint(ENDPOINT)
+    rclient = (BssClient.new_builder()
+               .with_http_config(http_config())
+               .with_credentials(creds)
+               .with_region(Region("cn-north-1", ENDPOINT))
+               .build())
+    check("region client: domain id discovered through IAM", creds.domain_id == sp["domain_id"],
+          f"{creds.domain_id} != {sp['domain_id']}")
+    r = list_customers(rclient)
+    check("region client: list_sub_customers works", r.count == 2 and find_customer(r, customer_id) is not None,
+          str(r))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception:  # an unexpected error ends the run as one more failure
+        traceback.print_exc()
+        failed += 1
+    finish()

@@ -1,0 +1,312 @@
+//! Typed configuration: embedded defaults → `config/default.toml` (or `--config FILE`) → environment
+//! `PARTNER_CENTER__SECTION__KEY`, plus the standard `DATABASE_URL`. Validated at load; secrets never
+//! print.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use serde::{Deserialize, Serialize};
+
+/// A string that never appears in `Debug` or `Display` output.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub admin: AdminConfig,
+    pub auth: AuthConfig,
+    pub log: LogConfig,
+    pub sms: SmsConfig,
+    pub customers: CustomersConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address the API listens on.
+    pub listen: SocketAddr,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Requests per minute (and burst) allowed to one caller on the partner/customer API; 0 = no
+    /// limit. Over it: 429 CBC.0250.
+    pub rate_limit_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL. Also read from the standard `DATABASE_URL`. When neither is set the server
+    /// runs a private PostgreSQL cluster under `data_dir`.
+    pub url: Option<Secret>,
+    /// Folder of the embedded cluster (used only without a URL).
+    pub data_dir: PathBuf,
+    /// Folder holding `initdb` and `pg_ctl` for the embedded cluster; searched on PATH and under
+    /// /usr/lib/postgresql/*/bin when unset.
+    pub pg_bin_dir: Option<PathBuf>,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Bearer token of the vendor admin API (`/admin/v1`). At least 16 characters.
+    pub token: Secret,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// HMAC key for IAM-compatible tokens (JWT, HS256). At least 32 characters.
+    pub token_key: Secret,
+    /// Token lifetime in seconds.
+    pub token_ttl_secs: i64,
+    /// Audience claim of issued tokens.
+    pub token_audience: String,
+    /// Key that encrypts secret keys at rest: 32 bytes, base64 (standard alphabet).
+    pub secret_encryption_key: Secret,
+    /// Largest allowed difference between `X-Sdk-Date` and the server clock, in seconds.
+    pub signature_max_skew_secs: i64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// `tracing` filter directive, e.g. `info` or `partner_center=debug,info`. `RUST_LOG` wins.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsSenderKind {
+    /// Development: codes are logged and readable through the admin API.
+    Log,
+    /// Production: codes are POSTed as JSON to `sms.webhook_url`.
+    Webhook,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsConfig {
+    pub sender: SmsSenderKind,
+    pub webhook_url: Option<String>,
+    pub webhook_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomersConfig {
+    /// How many customer accounts may be registered with one mobile number.
+    pub mobile_registration_limit: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            http: HttpConfig {
+                listen: "127.0.0.1:8080".parse().expect("valid default address"),
+                body_limit_bytes: 1024 * 1024,
+                rate_limit_per_minute: 6000,
+            },
+            database: DatabaseConfig {
+                url: None,
+                data_dir: PathBuf::from("var"),
+                pg_bin_dir: None,
+                max_connections: 32,
+                min_connections: 0,
+                acquire_timeout_secs: 10,
+            },
+            admin: AdminConfig {
+                token: Secret::new("dev-admin-token-change-me"),
+            },
+            auth: AuthConfig {
+                token_key: Secret::new("dev-token-key-change-me-0123456789abcdef"),
+                token_ttl_secs: 24 * 3600,
+                token_audience: "partner-center".into(),
+                secret_encryption_key: Secret::new("ZGV2LXNlY3JldC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="),
+                signature_max_skew_secs: 15 * 60,
+            },
+            log: LogConfig {
+                format: LogFormat::Text,
+                level: "info".into(),
+            },
+            sms: SmsConfig {
+                sender: SmsSenderKind::Log,
+                webhook_url: None,
+                webhook_timeout_secs: 5,
+            },
+            customers: CustomersConfig {
+                mobile_registration_limit: 5,
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads the configuration: defaults, then the file (explicit `--config`, else
+    /// `config/default.toml` when it exists), then `PARTNER_CENTER__*` variables and `DATABASE_URL`.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(ConfigError::Invalid(format!(
+                        "configuration file {} does not exist",
+                        path.display()
+                    )));
+                }
+                fig = fig.merge(Toml::file(path));
+            }
+            None => {
+                let default = std::path::Path::new("config/default.toml");
+                if default.exists() {
+                    fig = fig.merge(Toml::file(default));
+                }
+            }
+        }
+        fig = fig.merge(
+            Env::prefixed("PARTNER_CENTER__")
+                .split("__")
+                .lowercase(true),
+        );
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            if !url.is_empty() {
+                fig = fig.merge(Serialized::default("database.url", url));
+            }
+        }
+        let cfg: Config = fig.extract().map_err(Box::new)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+        if self.admin.token.expose().len() < 16 {
+            return bad("admin.token must be at least 16 characters");
+        }
+        if self.auth.token_key.expose().len() < 32 {
+            return bad("auth.token_key must be at least 32 characters");
+        }
+        if self.auth.token_ttl_secs <= 0 {
+            return bad("auth.token_ttl_secs must be positive");
+        }
+        if self.auth.signature_max_skew_secs <= 0 {
+            return bad("auth.signature_max_skew_secs must be positive");
+        }
+        if crate::crypto::SecretBox::from_base64(self.auth.secret_encryption_key.expose()).is_err()
+        {
+            return bad("auth.secret_encryption_key must be 32 bytes encoded in standard base64");
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections must be at least 1");
+        }
+        if self.database.min_connections > self.database.max_connections {
+            return bad("database.min_connections must not exceed database.max_connections");
+        }
+        if self.http.body_limit_bytes < 1024 {
+            return bad("http.body_limit_bytes must be at least 1024");
+        }
+        if self.sms.sender == SmsSenderKind::Webhook
+            && self.sms.webhook_url.as_deref().unwrap_or("").is_empty()
+        {
+            return bad("sms.webhook_url is required when sms.sender = \"webhook\"");
+        }
+        if self.customers.mobile_registration_limit < 1 {
+            return bad("customers.mobile_registration_limit must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_secrets_do_not_print() {
+        let cfg = Config::default();
+        cfg.validate().unwrap();
+        let dbg = format!("{cfg:?}");
+        assert!(!dbg.contains("dev-admin-token"), "{dbg}");
+        assert!(!dbg.contains("dev-token-key"), "{dbg}");
+        assert!(!dbg.contains("ZGV2"), "{dbg}");
+    }
+
+    #[test]
+    fn invalid_values_fail_with_a_clear_message() {
+        let mut cfg = Config::default();
+        cfg.admin.token = Secret::new("short");
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("admin.token"), "{err}");
+        let mut cfg = Config::default();
+        cfg.auth.secret_encryption_key = Secret::new("not base64!");
+        assert!(cfg
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("secret_encryption_key"));
+    }
+
+    #[test]
+    #[expect(clippy::result_large_err, reason = "figment's Jail closure signature")]
+    fn environment_overrides_file_and_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "custom.toml",
+                "[http]\nlisten = \"127.0.0.1:9000\"\n[log]\nformat = \"json\"\n",
+            )?;
+            jail.set_env("PARTNER_CENTER__LOG__FORMAT", "text");
+            jail.set_env("PARTNER_CENTER__DATABASE__MAX_CONNECTIONS", "7");
+            let cfg = Config::load(Some(std::path::Path::new("custom.toml"))).unwrap();
+            assert_eq!(cfg.http.listen.port(), 9000);
+            assert_eq!(cfg.log.format, LogFormat::Text);
+            assert_eq!(cfg.database.max_connections, 7);
+            jail.set_env("PARTNER_CENTER__HTTP__LISTEN", "not-an-address");
+            let err = Config::load(Some(std::path::Path::new("custom.toml"))).unwrap_err();
+            assert!(
+                err.to_string().to_lowercase().contains("http.listen"),
+                "{err}"
+            );
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,238 @@
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub id: String,
+    pub kind: String,
+    pub login_name: String,
+    pub password_hash: Option<String>,
+    pub mobile_phone: Option<String>,
+    pub email: Option<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn find_account(conn: &mut PgConnection, id: &str) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as!(
+        AccountRow,
+        "select id, kind, login_name, password_hash, mobile_phone, email, status, created_at
+         from account where id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn find_account_by_login(
+    conn: &mut PgConnection,
+    login_name: &str,
+) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as!(
+        AccountRow,
+        "select id, kind, login_name, password_hash, mobile_phone, email, status, created_at
+         from account where lower(login_name) = lower($1)",
+        login_name
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct NewAccount<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub login_name: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub mobile_phone: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_account(conn: &mut PgConnection, a: &NewAccount<'_>) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into account (id, kind, login_name, password_hash, mobile_phone, email, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+        a.id,
+        a.kind,
+        a.login_name,
+        a.password_hash,
+        a.mobile_phone,
+        a.email,
+        a.created_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_account_status(
+    conn: &mut PgConnection,
+    id: &str,
+    status: &str,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query!("update account set status = $2 where id = $1", id, status)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn login_name_taken(conn: &mut PgConnection, login_name: &str) -> sqlx::Result<bool> {
+    let r = sqlx::query_scalar!(
+        r#"select exists(select 1 from account where lower(login_name) = lower($1)) as "e!""#,
+        login_name
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(r)
+}
+
+pub async fn email_taken(conn: &mut PgConnection, email: &str) -> sqlx::Result<bool> {
+    let r = sqlx::query_scalar!(
+        r#"select exists(select 1 from account where lower(email) = lower($1)) as "e!""#,
+        email
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(r)
+}
+
+/// How many customer accounts were registered with this mobile number.
+pub async fn count_customers_with_mobile(
+    conn: &mut PgConnection,
+    mobile: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from account where kind = 'customer' and mobile_phone = $1"#,
+        mobile
+    )
+    .fetch_one(conn)
+    .await
+}
+
+#[derive(Debug)]
+pub struct AccessKeyRow {
+    pub access_key: String,
+    pub account_id: String,
+    pub secret_nonce: Vec<u8>,
+    pub secret_ciphertext: Vec<u8>,
+    pub status: String,
+    pub account_status: String,
+}
+
+pub async fn find_access_key(
+    conn: &mut PgConnection,
+    access_key: &str,
+) -> sqlx::Result<Option<AccessKeyRow>> {
+    sqlx::query_as!(
+        AccessKeyRow,
+        "select k.access_key, k.account_id, k.secret_nonce, k.secret_ciphertext, k.status,
+                a.status as account_status
+         from access_key k join account a on a.id = k.account_id
+         where k.access_key = $1",
+        access_key
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn insert_access_key(
+    conn: &mut PgConnection,
+    access_key: &str,
+    account_id: &str,
+    nonce: &[u8],
+    ciphertext: &[u8],
+    created_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into access_key (access_key, account_id, secret_nonce, secret_ciphertext, created_at)
+         values ($1, $2, $3, $4, $5)",
+        access_key,
+        account_id,
+        nonce,
+        ciphertext,
+        created_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_access_key_status(
+    conn: &mut PgConnection,
+    access_key: &str,
+    status: &str,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query!(
+        "update access_key set status = $2 where access_key = $1",
+        access_key,
+        status
+    )
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[derive(Debug)]
+pub struct AccessKeyInfo {
+    pub access_key: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn list_access_keys(
+    conn: &mut PgConnection,
+    account_id: &str,
+) -> sqlx::Result<Vec<AccessKeyInfo>> {
+    sqlx::query_as!(
+        AccessKeyInfo,
+        "select access_key, status, created_at from access_key where account_id = $1
+         order by created_at, access_key",
+        account_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn update_password_hash(
+    conn: &mut PgConnection,
+    id: &str,
+    hash: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update account set password_hash = $2 where id = $1",
+        id,
+        hash
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An account with its partner row when it is a partner (one round trip for the common caller).
+#[derive(Debug, Clone)]
+pub struct CallerRow {
+    pub id: String,
+    pub kind: String,
+    pub login_name: String,
+    pub status: String,
+    pub partner_type: Option<String>,
+    pub distributor_id: Option<String>,
+    pub xaccount_type: Option<String>,
+    pub restricted: Option<bool>,
+    pub sandbox: Option<bool>,
+}
+
+pub async fn find_caller_row(conn: &mut PgConnection, id: &str) -> sqlx::Result<Option<CallerRow>> {
+    sqlx::query_as!(
+        CallerRow,
+        r#"select a.id, a.kind, a.login_name, a.status,
+                  p.partner_type as "partner_type?", p.distributor_id as "distributor_id?",
+                  p.xaccount_type as "xaccount_type?", p.restricted as "restricted?",
+                  p.sandbox as "sandbox?"
+           from account a left join partner p on p.account_id = a.id
+           where a.id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}

@@ -1,0 +1,242 @@
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+#[derive(Debug, Clone)]
+pub struct CustomerRow {
+    pub account_id: String,
+    pub partner_id: Option<String>,
+    pub association_type: Option<String>,
+    pub associated_on: Option<DateTime<Utc>>,
+    pub xaccount_type: String,
+    pub xaccount_id: String,
+}
+
+pub async fn find_customer(conn: &mut PgConnection, id: &str) -> sqlx::Result<Option<CustomerRow>> {
+    sqlx::query_as!(
+        CustomerRow,
+        "select account_id, partner_id, association_type, associated_on, xaccount_type, xaccount_id
+         from customer where account_id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct NewCustomer<'a> {
+    pub account_id: &'a str,
+    pub partner_id: &'a str,
+    pub association_type: &'a str,
+    pub associated_on: DateTime<Utc>,
+    pub xaccount_type: &'a str,
+    pub xaccount_id: &'a str,
+    pub country_code: Option<&'a str>,
+    pub is_close_market_ms: bool,
+}
+
+pub async fn insert_customer(conn: &mut PgConnection, c: &NewCustomer<'_>) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into customer (account_id, partner_id, association_type, associated_on,
+                               xaccount_type, xaccount_id, country_code, is_close_market_ms)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        c.account_id,
+        c.partner_id,
+        c.association_type,
+        c.associated_on,
+        c.xaccount_type,
+        c.xaccount_id,
+        c.country_code,
+        c.is_close_market_ms
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn xaccount_id_taken(
+    conn: &mut PgConnection,
+    xaccount_type: &str,
+    xaccount_id: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists(select 1 from customer where xaccount_type = $1 and xaccount_id = $2) as "e!""#,
+        xaccount_type,
+        xaccount_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Whether one of this partner's customers already uses the mobile number.
+pub async fn partner_has_mobile(
+    conn: &mut PgConnection,
+    partner_id: &str,
+    mobile: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists(select 1 from customer c join account a on a.id = c.account_id
+                         where c.partner_id = $1 and a.mobile_phone = $2) as "e!""#,
+        partner_id,
+        mobile
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Filters of list-sub-customers; `None` means "no filter". Substring values are already
+/// LIKE-escaped.
+#[derive(Debug, Default)]
+pub struct CustomerFilter {
+    pub account_name_like: Option<String>,
+    pub customer_like: Option<String>,
+    pub label_like: Option<String>,
+    pub association_type: Option<String>,
+    pub associated_on_begin: Option<DateTime<Utc>>,
+    pub associated_on_end: Option<DateTime<Utc>>,
+    pub customer_id: Option<String>,
+    /// Only customers assigned to these managers (a manager's or supervisor's view).
+    pub manager_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomerInfo {
+    pub customer_id: String,
+    pub account_name: String,
+    pub mobile_phone: Option<String>,
+    pub email: Option<String>,
+    pub real_name: Option<String>,
+    pub associated_on: Option<DateTime<Utc>>,
+    pub association_type: Option<String>,
+    pub label: Option<String>,
+    pub verified_status: String,
+    pub country_code: Option<String>,
+    pub customer_type: i16,
+    pub is_frozen: i16,
+    pub account_manager: Option<String>,
+    pub xaccount_id: String,
+    pub xaccount_type: String,
+    pub customer_level: Option<String>,
+}
+
+pub async fn list_customers(
+    conn: &mut PgConnection,
+    partner_id: &str,
+    f: &CustomerFilter,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(i64, Vec<CustomerInfo>)> {
+    let total = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from customer c join account a on a.id = c.account_id
+           where c.partner_id = $1
+             and ($2::text is null or a.login_name like '%' || $2 || '%')
+             and ($3::text is null or c.real_name like '%' || $3 || '%')
+             and ($4::text is null or c.label like '%' || $4 || '%')
+             and ($5::text is null or c.association_type = $5)
+             and ($6::timestamptz is null or c.associated_on >= $6)
+             and ($7::timestamptz is null or c.associated_on <= $7)
+             and ($8::text is null or c.account_id = $8)
+             and ($9::text[] is null or c.manager_id = any($9))"#,
+        partner_id,
+        f.account_name_like,
+        f.customer_like,
+        f.label_like,
+        f.association_type,
+        f.associated_on_begin,
+        f.associated_on_end,
+        f.customer_id,
+        f.manager_ids.as_deref()
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let rows = sqlx::query_as!(
+        CustomerInfo,
+        r#"select c.account_id as customer_id, a.login_name as account_name, a.mobile_phone, a.email,
+                  c.real_name, c.associated_on, c.association_type, c.label, c.verified_status,
+                  c.country_code, c.customer_type, c.is_frozen,
+                  coalesce(m.login_name, c.account_manager) as account_manager, c.xaccount_id,
+                  c.xaccount_type, c.customer_level
+           from customer c join account a on a.id = c.account_id
+           left join account m on m.id = c.manager_id
+           where c.partner_id = $1
+             and ($2::text is null or a.login_name like '%' || $2 || '%')
+             and ($3::text is null or c.real_name like '%' || $3 || '%')
+             and ($4::text is null or c.label like '%' || $4 || '%')
+             and ($5::text is null or c.association_type = $5)
+             and ($6::timestamptz is null or c.associated_on >= $6)
+             and ($7::timestamptz is null or c.associated_on <= $7)
+             and ($8::text is null or c.account_id = $8)
+             and ($11::text[] is null or c.manager_id = any($11))
+           order by c.associated_on desc, c.account_id desc
+           offset $9 limit $10"#,
+        partner_id,
+        f.account_name_like,
+        f.customer_like,
+        f.label_like,
+        f.association_type,
+        f.associated_on_begin,
+        f.associated_on_end,
+        f.customer_id,
+        offset,
+        limit,
+        f.manager_ids.as_deref()
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok((total, rows))
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomerDetail {
+    pub account_id: String,
+    pub partner_id: Option<String>,
+    pub association_type: Option<String>,
+    pub verified_status: String,
+    pub customer_type: i16,
+    pub is_frozen: i16,
+}
+
+pub async fn find_customer_detail(
+    conn: &mut PgConnection,
+    id: &str,
+) -> sqlx::Result<Option<CustomerDetail>> {
+    sqlx::query_as!(
+        CustomerDetail,
+        "select account_id, partner_id, association_type, verified_status, customer_type, is_frozen
+         from customer where account_id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// [`find_customer_detail`] with a share lock held until the transaction ends: money may move
+/// to or from the customer only while its association cannot change underneath.
+pub async fn lock_customer_detail_shared(
+    conn: &mut PgConnection,
+    id: &str,
+) -> sqlx::Result<Option<CustomerDetail>> {
+    sqlx::query_as!(
+        CustomerDetail,
+        "select account_id, partner_id, association_type, verified_status, customer_type, is_frozen
+         from customer where account_id = $1 for share",
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Sets the vendor's flags of a customer (`None` leaves one unchanged); the resulting
+/// `financially_custodied`, or `None` when there is no such customer.
+pub async fn update_customer_flags(
+    conn: &mut PgConnection,
+    id: &str,
+    financially_custodied: Option<bool>,
+) -> sqlx::Result<Option<bool>> {
+    sqlx::query_scalar!(
+        "update customer set financially_custodied = coalesce($2, financially_custodied)
+         where account_id = $1 returning financially_custodied",
+        id,
+        financially_custodied
+    )
+    .fetch_optional(conn)
+    .await
+}

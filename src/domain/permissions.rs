@@ -1,0 +1,61 @@
+//! Permission items of a partner's operator roles. The partner's main account holds them all.
+
+/// (item, what it allows). Documented in the README and the OpenAPI document.
+pub const ITEMS: &[(&str, &str)] = &[
+    (
+        "customer:read",
+        "list sub-customers, new-customer tags, real-name review results, association records",
+    ),
+    (
+        "customer:create",
+        "check registration identities, send verification codes, create sub-customers",
+    ),
+    (
+        "customer:manage",
+        "freeze/unfreeze, real-name submissions, association switches and un-associations",
+    ),
+    (
+        "funding:read",
+        "partner and customer balances, adjust records, account-change records",
+    ),
+    ("funding:write", "fund and reclaim customers and resellers"),
+    ("reseller:read", "list resellers (indirect partners)"),
+    (
+        "coupon:read",
+        "coupon quotas, issued coupons and coupon records",
+    ),
+    ("coupon:write", "issue and reclaim coupons and quotas"),
+];
+
+pub fn is_item(s: &str) -> bool {
+    ITEMS.iter().any(|(item, _)| *item == s)
+}
+
+/// Scope of an operator over the partner's customers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorScope {
+    /// Every customer its role allows.
+    Staff,
+    /// Only the customers assigned to it.
+    Manager,
+    /// The customers of the managers it supervises (and its own); never moves money.
+    Supervisor,
+}
+
+impl OperatorScope {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "staff" => Some(OperatorScope::Staff),
+            "manager" => Some(OperatorScope::Manager),
+            "supervisor" => Some(OperatorScope::Supervisor),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperatorScope::Staff => "staff",
+            OperatorScope::Manager => "manager",
+            OperatorScope::Supervisor => "supervisor",
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! The one error type of the API. Status and `CBC.*` code come from one function ([`Code::status`]);
+//! the body is the vendor's `{"error_code", "error_msg"}` (plus `request_id`, added by the
+//! error-envelope middleware that knows the request id).
+
+use std::borrow::Cow;
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+
+/// Every error code this server answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// 400 parameter error: missing, wrong type, out of range, bad format.
+    InvalidParameter,
+    /// 400 parameter syntactically fine but semantically invalid.
+    ParameterInvalid,
+    /// 403 illegal operation.
+    IllegalOperation,
+    /// 403 access denied: wrong caller kind or missing permission.
+    AccessDenied,
+    /// 401 token invalid or expired.
+    TokenInvalid,
+    /// 401 bad AK/SK authentication information.
+    SignatureInvalid,
+    /// 404 no such route.
+    NotFound,
+    /// 405 method not allowed on this route.
+    MethodNotAllowed,
+    /// 413 request body too large.
+    PayloadTooLarge,
+    /// 429 flow control.
+    RateLimited,
+    /// 500 other error; says nothing internal.
+    Internal,
+    /// 503 database not reachable (readiness).
+    Unavailable,
+    /// 409 a request with the same Idempotency-Key is still being processed.
+    RequestInProgress,
+    /// 422 an Idempotency-Key reused with a different request.
+    IdempotencyKeyReused,
+    /// A business code answered with HTTP 400.
+    Business(&'static str),
+}
+
+impl Code {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Code::InvalidParameter | Code::ParameterInvalid | Code::Business(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Code::IllegalOperation | Code::AccessDenied => StatusCode::FORBIDDEN,
+            Code::TokenInvalid | Code::SignatureInvalid => StatusCode::UNAUTHORIZED,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::RequestInProgress => StatusCode::CONFLICT,
+            Code::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::InvalidParameter => "CBC.0100",
+            Code::ParameterInvalid => "CBC.0101",
+            Code::IllegalOperation => "CBC.0150",
+            Code::AccessDenied => "CBC.0151",
+            Code::TokenInvalid => "CBC.0154",
+            Code::SignatureInvalid => "APIG.0301",
+            Code::NotFound => "APIG.0101",
+            Code::MethodNotAllowed | Code::PayloadTooLarge => "CBC.0100",
+            Code::RateLimited => "CBC.0250",
+            Code::Internal | Code::Unavailable => "CBC.0999",
+            // The vendor's "unfinished fund/reclaim task exists; retry later".
+            Code::RequestInProgress => "CBC.99007461",
+            Code::IdempotencyKeyReused => "CBC.0101",
+            Code::Business(code) => code,
+        }
+    }
+}
+
+impl Code {
+    /// The code a stored (replayed) error body names; `None` for codes this server never stores.
+    pub fn from_wire(code: &str) -> Option<Code> {
+        Some(match code {
+            "CBC.0100" => Code::InvalidParameter,
+            "CBC.0101" => Code::ParameterInvalid,
+            "CBC.0150" => Code::IllegalOperation,
+            "CBC.0151" => Code::AccessDenied,
+            other => Code::Business(codes::ALL.iter().copied().find(|c| *c == other)?),
+        })
+    }
+}
+
+/// Business codes (HTTP 400 unless the table in `Code::status` says otherwise).
+pub mod codes {
+    pub const NO_CUSTOMER_PERMISSION: &str = "CBC.99000000";
+    pub const LOGIN_NAME_FORMAT: &str = "CBC.99000031";
+    pub const MOBILE_FORMAT: &str = "CBC.5017";
+    pub const MOBILE_EXISTS: &str = "CBC.99000029";
+    pub const MOBILE_LIMIT: &str = "CBC.99000030";
+    pub const NOT_SUB_CUSTOMER: &str = "CBC.99000035";
+    pub const PASSWORD_FORMAT: &str = "CBC.99000036";
+    pub const NOT_YOUR_RESELLER: &str = "CBC.99000037";
+    pub const LOGIN_NAME_EXISTS: &str = "CBC.99000038";
+    pub const XACCOUNT_ID_EXISTS: &str = "CBC.99000039";
+    pub const MOBILE_REPORTED: &str = "CBC.99000051";
+    pub const CODE_SEND_FAILED: &str = "CBC.99004003";
+    pub const CODE_EXPIRED: &str = "CBC.99004008";
+    pub const CODE_TOO_MANY_FAILURES: &str = "CBC.99004009";
+    pub const CODE_WRONG: &str = "CBC.99004010";
+    pub const CODE_SEND_LIMIT: &str = "CBC.99004015";
+    pub const SANDBOX_PARTNER: &str = "CBC.99005035";
+    pub const DISTRIBUTOR_MAY_NOT_ASSOCIATE: &str = "CBC.50010059";
+    pub const DISTRIBUTOR_EXITED: &str = "CBC.50010065";
+    pub const PARTNER_RESTRICTED: &str = "CBC.50010085";
+    pub const DISTRIBUTOR_RESTRICTED: &str = "CBC.50010086";
+    pub const CUSTOMER_NOT_FOUND: &str = "CBC.5002";
+    pub const CUSTOMER_AUTHORISATION_FAILED: &str = "CBC.99000004";
+    pub const ACCOUNT_FROZEN: &str = "CBC.8214";
+    pub const INSUFFICIENT_BALANCE: &str = "CBC.99005003";
+    pub const ASSOCIATION_TYPE_NOT_ALLOWED: &str = "CBC.99005024";
+    pub const CHANGE_RECORDS_NOT_SUPPORTED: &str = "CBC.99000084";
+    pub const ACCOUNT_NOT_FOUND: &str = "CBC.99000047";
+    pub const QUOTA_INVALID: &str = "CBC.99000012";
+    pub const QUOTA_INSUFFICIENT: &str = "CBC.99000013";
+    pub const COUPON_ADVISORY_CUSTOMER: &str = "CBC.99000014";
+    pub const QUOTA_OUTSIDE_WINDOW: &str = "CBC.99000017";
+    pub const FACE_VALUE_BELOW_MIN: &str = "CBC.99000018";
+    pub const FACE_VALUE_ABOVE_MAX: &str = "CBC.99000019";
+    pub const TOO_MANY_COUPONS: &str = "CBC.99000020";
+    pub const FIRST_ASSOCIATION_ONLY: &str = "CBC.99000022";
+    pub const RESTRICTION_EXCEEDS_QUOTA: &str = "CBC.99000023";
+    pub const NO_SELF_ISSUE: &str = "CBC.99000025";
+    pub const RECLAIM_ADVISORY_COUPON: &str = "CBC.99000045";
+    pub const COUPON_NOT_RECLAIMABLE: &str = "CBC.99000048";
+    pub const DESIGNATED_CUSTOMERS_ONLY: &str = "CBC.50000020";
+    pub const DESIGNATED_NOT_RESELLERS: &str = "CBC.50000021";
+    pub const TOTAL_FACE_VALUE_EXCEEDED: &str = "CBC.99000021";
+    pub const COUPON_USAGE_MODE: &str = "CBC.50000010";
+    pub const FINANCIALLY_CUSTODIED: &str = "CBC.50000034";
+    pub const PRODUCT_NOT_FOUND: &str = "CBC.50000054";
+    pub const SERVICE_TYPE_NOT_FOUND: &str = "CBC.50000055";
+
+    /// Every business code above (to rebuild a stored error on an idempotent replay).
+    pub const ALL: &[&str] = &[
+        NO_CUSTOMER_PERMISSION,
+        LOGIN_NAME_FORMAT,
+        MOBILE_FORMAT,
+        MOBILE_EXISTS,
+        MOBILE_LIMIT,
+        NOT_SUB_CUSTOMER,
+        PASSWORD_FORMAT,
+        NOT_YOUR_RESELLER,
+        LOGIN_NAME_EXISTS,
+        XACCOUNT_ID_EXISTS,
+        MOBILE_REPORTED,
+        CODE_SEND_FAILED,
+        CODE_EXPIRED,
+        CODE_TOO_MANY_FAILURES,
+        CODE_WRONG,
+        CODE_SEND_LIMIT,
+        SANDBOX_PARTNER,
+        DISTRIBUTOR_MAY_NOT_ASSOCIATE,
+        DISTRIBUTOR_EXITED,
+        PARTNER_RESTRICTED,
+        DISTRIBUTOR_RESTRICTED,
+        INSUFFICIENT_BALANCE,
+        ASSOCIATION_TYPE_NOT_ALLOWED,
+        CHANGE_RECORDS_NOT_SUPPORTED,
+        ACCOUNT_NOT_FOUND,
+        CUSTOMER_NOT_FOUND,
+        CUSTOMER_AUTHORISATION_FAILED,
+        ACCOUNT_FROZEN,
+        QUOTA_INVALID,
+        QUOTA_INSUFFICIENT,
+        COUPON_ADVISORY_CUSTOMER,
+        QUOTA_OUTSIDE_WINDOW,
+        FACE_VALUE_BELOW_MIN,
+        FACE_VALUE_ABOVE_MAX,
+        TOO_MANY_COUPONS,
+        FIRST_ASSOCIATION_ONLY,
+        RESTRICTION_EXCEEDS_QUOTA,
+        NO_SELF_ISSUE,
+        RECLAIM_ADVISORY_COUPON,
+        COUPON_NOT_RECLAIMABLE,
+        DESIGNATED_CUSTOMERS_ONLY,
+        DESIGNATED_NOT_RESELLERS,
+        TOTAL_FACE_VALUE_EXCEEDED,
+        COUPON_USAGE_MODE,
+        FINANCIALLY_CUSTODIED,
+        PRODUCT_NOT_FOUND,
+        SERVICE_TYPE_NOT_FOUND,
+    ];
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: Cow<'static, str>,
+    /// The cause of an internal error; logged, never sent.
+    pub source: Option<anyhow::Error>,
+}
+
+/// What the error-envelope middleware needs to build the body; carried as a response extension.
+#[derive(Debug, Clone)]
+pub struct ErrorBody {
+    pub code: Cow<'static, str>,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// 400 CBC.0100 naming the offending field.
+    pub fn invalid(field: &str, why: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            Code::InvalidParameter,
+            format!("Invalid parameter: {field}: {why}"),
+        )
+    }
+
+    pub fn business(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError::new(Code::Business(code), message)
+    }
+
+    pub fn access_denied() -> Self {
+        ApiError::new(Code::AccessDenied, "Access denied.")
+    }
+
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        ApiError {
+            code: Code::Internal,
+            message: "Internal server error.".into(),
+            source: Some(source.into()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+/// The ledger's refusals: a floor (insufficient balance) is the business code CBC.99005003, never a
+/// 500; a malformed journal is a bug.
+impl From<crate::ledger::LedgerError> for ApiError {
+    fn from(e: crate::ledger::LedgerError) -> Self {
+        match e {
+            crate::ledger::LedgerError::Insufficient => {
+                ApiError::business(codes::INSUFFICIENT_BALANCE, "Insufficient balance.")
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.code.as_str(), self.message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Some(source) = &self.source {
+            tracing::error!(error = ?source, "internal error");
+        }
+        error_response(
+            self.code.status(),
+            self.code.as_str(),
+            self.message.into_owned(),
+        )
+    }
+}
+
+/// Builds an error response; the envelope middleware adds `request_id` to the body.
+pub fn error_response(
+    status: StatusCode,
+    code: impl Into<Cow<'static, str>>,
+    message: String,
+) -> Response {
+    let code = code.into();
+    let body = serde_json::json!({ "error_code": code, "error_msg": message });
+    let mut resp = (status, axum::Json(body)).into_response();
+    resp.extensions_mut().insert(ErrorBody { code, message });
+    resp
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// True when a database error is the violation of the named constraint.
+pub fn is_constraint(e: &sqlx::Error, name: &str) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.constraint() == Some(name))
+}

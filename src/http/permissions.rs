@@ -1,0 +1,307 @@
+//! Which permission item each partner route needs when an operator calls it. The partner's main
+//! account may call everything; an operator gets 403 CBC.0151 without the item. A route missing
+//! from this table is refused to operators (fail closed).
+
+use axum::{
+    extract::{MatchedPath, Request},
+    http::Method,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use crate::{error::ApiError, service::auth::Caller};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Required {
+    /// A permission item of the operator's role.
+    Item(&'static str),
+    /// Only the partner's main account (organisation management).
+    MainAccount,
+    /// Any authenticated caller (customer routes, domain discovery).
+    Anyone,
+}
+
+/// (method, route template, requirement).
+pub const ROUTES: &[(&str, &str, Required)] = &[
+    (
+        "POST",
+        "/v2/partners/coupon-quotas/query",
+        Required::Item("coupon:read"),
+    ),
+    (
+        "POST",
+        "/v2/promotions/benefits/partner-coupons",
+        Required::Item("coupon:write"),
+    ),
+    (
+        "GET",
+        "/v2/promotions/benefits/partner-coupons",
+        Required::Item("coupon:read"),
+    ),
+    (
+        "POST",
+        "/v2/promotions/benefits/partner-coupons/reclaim",
+        Required::Item("coupon:write"),
+    ),
+    (
+        "GET",
+        "/v2/promotions/benefits/partner-coupons/records/query",
+        Required::Item("coupon:read"),
+    ),
+    (
+        "POST",
+        "/v2/partners/coupon-quotas/indirect-partner-adjust",
+        Required::Item("coupon:write"),
+    ),
+    (
+        "POST",
+        "/v2/partners/coupon-quotas/indirect-partner-reclaim",
+        Required::Item("coupon:write"),
+    ),
+    (
+        "GET",
+        "/v2/partners/coupon-quotas/records",
+        Required::Item("coupon:read"),
+    ),
+    (
+        "GET",
+        "/v2/partners/issued-coupon-quotas",
+        Required::Item("coupon:read"),
+    ),
+    ("GET", "/v2/promotions/benefits/coupons", Required::Anyone),
+    (
+        "GET",
+        "/v2/promotions/benefits/account-change-records",
+        Required::Anyone,
+    ),
+    (
+        "GET",
+        "/v2/promotions/benefits/stored-value-cards",
+        Required::Anyone,
+    ),
+    ("GET", "/v3/auth/domains", Required::Anyone),
+    (
+        "POST",
+        "/v2/partners/sub-customers/users/check-identity",
+        Required::Item("customer:create"),
+    ),
+    (
+        "POST",
+        "/v2/bases/verificationcode/send",
+        Required::Item("customer:create"),
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers",
+        Required::Item("customer:create"),
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers/query",
+        Required::Item("customer:read"),
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers/new-customers-tags/batch-query",
+        Required::Item("customer:read"),
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers/freeze",
+        Required::Item("customer:manage"),
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers/unfreeze",
+        Required::Item("customer:manage"),
+    ),
+    (
+        "POST",
+        "/v2/partners/indirect-partners/query",
+        Required::Item("reseller:read"),
+    ),
+    (
+        "POST",
+        "/v2/customers/realname-auths/individual",
+        Required::Item("customer:manage"),
+    ),
+    (
+        "POST",
+        "/v2/customers/realname-auths/enterprise",
+        Required::Item("customer:manage"),
+    ),
+    (
+        "PUT",
+        "/v2/customers/realname-auths/enterprise",
+        Required::Item("customer:manage"),
+    ),
+    (
+        "GET",
+        "/v2/customers/realname-auths/result",
+        Required::Item("customer:read"),
+    ),
+    (
+        "GET",
+        "/v2/customers/real-name-auth-status",
+        Required::Anyone,
+    ),
+    (
+        "GET",
+        "/v2/accounts/partner-accounts/balances",
+        Required::Item("funding:read"),
+    ),
+    (
+        "POST",
+        "/v2/accounts/partner-accounts/adjust-amount",
+        Required::Item("funding:write"),
+    ),
+    (
+        "POST",
+        "/v2/accounts/partner-accounts/reclaim",
+        Required::Item("funding:write"),
+    ),
+    (
+        "POST",
+        "/v2/accounts/partner-accounts/batch-adjust-amount",
+        Required::Item("funding:write"),
+    ),
+    (
+        "POST",
+        "/v2/accounts/partner-accounts/indirect-partner-adjust",
+        Required::Item("funding:write"),
+    ),
+    (
+        "POST",
+        "/v2/accounts/partner-accounts/indirect-partner-reclaim",
+        Required::Item("funding:write"),
+    ),
+    (
+        "GET",
+        "/v3/accounts/partner-accounts/adjust-records",
+        Required::Item("funding:read"),
+    ),
+    (
+        "GET",
+        "/v2/accounts/partner-accounts/account-change-records",
+        Required::Item("funding:read"),
+    ),
+    (
+        "POST",
+        "/v2/accounts/customer-accounts/balances/batch-query",
+        Required::Item("funding:read"),
+    ),
+    (
+        "GET",
+        "/v2/accounts/customer-accounts/account-change-records",
+        Required::Anyone,
+    ),
+    (
+        "GET",
+        "/v2/accounts/customer-accounts/balances",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers/association-type",
+        Required::Item("customer:manage"),
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers/unassociate",
+        Required::Item("customer:manage"),
+    ),
+    (
+        "GET",
+        "/v2/partners/sub-customers/association-requests",
+        Required::Item("customer:read"),
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers/association-requests/{request_id}/approve",
+        Required::Item("customer:manage"),
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers/association-requests/{request_id}/reject",
+        Required::Item("customer:manage"),
+    ),
+    (
+        "GET",
+        "/v2/partners/sub-customers/association-records",
+        Required::Item("customer:read"),
+    ),
+    ("GET", "/v2/customers/partner-association", Required::Anyone),
+    (
+        "GET",
+        "/v2/customers/association-requests",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/customers/association-requests/{request_id}/approve",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/customers/association-requests/{request_id}/reject",
+        Required::Anyone,
+    ),
+    ("POST", "/v2/customers/unassociate", Required::Anyone),
+    ("GET", "/v2/partners/roles", Required::MainAccount),
+    ("POST", "/v2/partners/roles", Required::MainAccount),
+    ("PUT", "/v2/partners/roles/{role_id}", Required::MainAccount),
+    ("GET", "/v2/partners/operators", Required::MainAccount),
+    ("POST", "/v2/partners/operators", Required::MainAccount),
+    (
+        "PUT",
+        "/v2/partners/operators/{operator_id}",
+        Required::MainAccount,
+    ),
+    (
+        "POST",
+        "/v2/partners/operators/{operator_id}/access-keys",
+        Required::MainAccount,
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers/assignments",
+        Required::Item("customer:manage"),
+    ),
+    (
+        "GET",
+        "/v2/partners/sub-customers/assignments",
+        Required::Item("customer:read"),
+    ),
+];
+
+pub fn required(method: &Method, route: &str) -> Option<Required> {
+    ROUTES
+        .iter()
+        .find(|(m, r, _)| *m == method.as_str() && *r == route)
+        .map(|(_, _, req)| *req)
+}
+
+/// Refuses an operator a route its role does not allow.
+pub async fn check(req: Request, next: Next) -> Response {
+    if let Some(Caller::Partner(p)) = req.extensions().get::<Caller>() {
+        if p.operator.is_some() {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|m| m.as_str().to_string());
+            let allowed = match route.and_then(|r| required(req.method(), &r)) {
+                Some(Required::Anyone) => true,
+                Some(Required::Item(item)) => p.has_permission(item),
+                Some(Required::MainAccount) | None => false,
+            };
+            if !allowed {
+                return ApiError::new(
+                    crate::error::Code::AccessDenied,
+                    "Access denied: the operator's role does not allow this operation.",
+                )
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}

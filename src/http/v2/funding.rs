@@ -1,0 +1,917 @@
+//! Balances, funding ("拨款") and reclaiming ("回收"), adjust and account-change records
+//! (20-funding.md §1–10), plus the batch-funding extension.
+//!
+//! Money-moving calls accept an `Idempotency-Key` header: a replay returns the first outcome (also a
+//! rejection); the same key with another body is 422 CBC.0101; a duplicate still in flight is 409
+//! CBC.99007461.
+
+use std::str::FromStr;
+
+use axum::{extract::State, Json};
+use chrono::{DateTime, Duration, FixedOffset, Months, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{max_len, non_empty, time_bound};
+use crate::{
+    db::funding::{AdjustFilter, ChangeRow},
+    domain::{money::fen_to_string, time::format_ts, Amount},
+    error::{ApiError, ApiResult},
+    http::{
+        extract::{ApiJson, ApiQuery, IdempotentJson, Paging},
+        ErrorBody,
+    },
+    service::{
+        auth::{CustomerCaller, PartnerCaller},
+        funding::{
+            self, AdjustQuery, BalanceType, BatchFund, ChangeQuery, CustomerMove, MoveKind,
+            ResellerMove, OP_FUND, OP_RECLAIM, OP_UNBIND,
+        },
+        idempotency::{self, IdemRequest},
+    },
+    state::AppState,
+};
+
+/// Fen rendered as a JSON number with exactly two decimals (`1050` → `10.50`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct YuanNumber(pub i64);
+
+impl Serialize for YuanNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = serde_json::Number::from_str(&fen_to_string(self.0))
+            .map_err(serde::ser::Error::custom)?;
+        n.serialize(s)
+    }
+}
+
+/// A wire amount (JSON number, yuan): > 0, at most 2 decimals, at most 2147483647.
+pub fn parse_amount(field: &str, n: &serde_json::Number) -> Result<Amount, ApiError> {
+    let d = decimal(field, n)?;
+    Amount::from_yuan(d).map_err(|why| ApiError::invalid(field, why))
+}
+
+/// A wire amount that may also be 0 (credit lines, designated amounts); returns fen.
+pub fn parse_non_negative(field: &str, n: &serde_json::Number) -> Result<i64, ApiError> {
+    let d = decimal(field, n)?;
+    if d == Decimal::ZERO {
+        return Ok(0);
+    }
+    Amount::from_yuan(d)
+        .map(Amount::fen)
+        .map_err(|why| ApiError::invalid(field, format!("{why} (0 is allowed)")))
+}
+
+fn decimal(field: &str, n: &serde_json::Number) -> Result<Decimal, ApiError> {
+    let s = n.to_string();
+    Decimal::from_str(&s)
+        .or_else(|_| Decimal::from_scientific(&s))
+        .map_err(|_| ApiError::invalid(field, "must be a decimal number"))
+}
+
+fn id_field(field: &str, v: &str) -> Result<(), ApiError> {
+    if v.is_empty() {
+        return Err(ApiError::invalid(field, "must not be empty"));
+    }
+    max_len(field, Some(v), 64)
+}
+
+fn idem(caller_id: &str, key: Option<String>, digest: String) -> Option<IdemRequest> {
+    key.map(|key| IdemRequest {
+        caller_id: caller_id.to_string(),
+        key,
+        request_hash: digest,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Partner balances
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListPartnerBalancesQuery {
+    /// Distributor reading one reseller's balances.
+    pub indirect_partner_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountBalanceV3 {
+    pub account_id: String,
+    /// 1 cash, 2 credit, 8 fundable (Σ amount − designated_amount).
+    pub account_type: i32,
+    #[schema(value_type = f64)]
+    pub amount: YuanNumber,
+    pub currency: String,
+    #[schema(value_type = f64)]
+    pub designated_amount: YuanNumber,
+    /// Total credit line (account_type 2).
+    #[schema(value_type = f64)]
+    pub credit_amount: YuanNumber,
+    pub measure_id: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memo: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListPartnerBalancesResponse {
+    pub account_balances: Vec<AccountBalanceV3>,
+}
+
+fn balance(
+    account_id: String,
+    account_type: i32,
+    amount: i64,
+    designated: i64,
+    credit: i64,
+) -> AccountBalanceV3 {
+    AccountBalanceV3 {
+        account_id,
+        account_type,
+        amount: YuanNumber(amount),
+        currency: "CNY".into(),
+        designated_amount: YuanNumber(designated),
+        credit_amount: YuanNumber(credit),
+        measure_id: 1,
+        memo: None,
+    }
+}
+
+/// The partner's (or a distributor's reseller's) cash, credit and fundable balances.
+#[utoipa::path(get, path = "/v2/accounts/partner-accounts/balances", tag = "funding",
+    params(ListPartnerBalancesQuery),
+    responses((status = 200, body = ListPartnerBalancesResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn list_partner_balances(
+    State(app): State<AppState>,
+    caller: PartnerCaller,
+    ApiQuery(q): ApiQuery<ListPartnerBalancesQuery>,
+) -> ApiResult<Json<ListPartnerBalancesResponse>> {
+    let indirect = non_empty(q.indirect_partner_id);
+    max_len("indirect_partner_id", indirect.as_deref(), 64)?;
+    let m = funding::partner_balances(&app, &caller, indirect.as_deref()).await?;
+    let cash_id = m.cash_account_id.unwrap_or_default();
+    let credit_id = m.credit_account_id.unwrap_or_default();
+    Ok(Json(ListPartnerBalancesResponse {
+        account_balances: vec![
+            balance(cash_id.to_string(), 1, m.cash, m.designated, 0),
+            balance(credit_id.to_string(), 2, m.credit, 0, m.credit_limit),
+            balance(format!("F{cash_id}"), 8, m.fundable(), 0, 0),
+        ],
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2./3. Fund and reclaim a customer
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AdjustAccountReq {
+    /// A resale-type sub-customer of the caller (or of `indirect_partner_id`).
+    pub customer_id: String,
+    /// Yuan, > 0, at most 2 decimals.
+    #[schema(value_type = f64)]
+    pub amount: serde_json::Number,
+    /// Distributor funding a reseller's customer from the reseller's balance.
+    pub indirect_partner_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UpdateCustomerAccountAmountResponse {
+    pub transfer_id: String,
+}
+
+/// Validates a fund/reclaim body and runs it: keyed requests through the idempotency store,
+/// the others coalesced with the caller's concurrent moves into one transaction.
+async fn move_customer(
+    app: &AppState,
+    caller: PartnerCaller,
+    req: IdempotentJson<AdjustAccountReq>,
+    kind: MoveKind,
+) -> ApiResult<funding::Transferred> {
+    id_field("customer_id", &req.body.customer_id)?;
+    let amount = parse_amount("amount", &req.body.amount)?;
+    let indirect_partner_id = non_empty(req.body.indirect_partner_id.clone());
+    max_len("indirect_partner_id", indirect_partner_id.as_deref(), 64)?;
+    let key = idem(&caller.account_id, req.key, req.digest);
+    let op = CustomerMove {
+        kind,
+        caller,
+        customer_id: req.body.customer_id,
+        amount,
+        indirect_partner_id,
+    };
+    match key {
+        None => funding::coalesced(app, op).await,
+        Some(key) => idempotency::run(app, Some(&key), &op).await,
+    }
+}
+
+/// Fund a resale customer from the partner's fundable balance (`Idempotency-Key` supported).
+#[utoipa::path(post, path = "/v2/accounts/partner-accounts/adjust-amount", tag = "funding",
+    request_body = AdjustAccountReq,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries")),
+    responses((status = 200, body = UpdateCustomerAccountAmountResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn update_customer_account_amount(
+    State(app): State<AppState>,
+    caller: PartnerCaller,
+    req: IdempotentJson<AdjustAccountReq>,
+) -> ApiResult<Json<UpdateCustomerAccountAmountResponse>> {
+    let out = move_customer(&app, caller, req, MoveKind::Fund).await?;
+    Ok(Json(UpdateCustomerAccountAmountResponse {
+        transfer_id: out.trans_id,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReclaimResponse {
+    pub trans_id: String,
+}
+
+/// Reclaim from a resale customer back to the partner (`Idempotency-Key` supported).
+#[utoipa::path(post, path = "/v2/accounts/partner-accounts/reclaim", tag = "funding",
+    request_body = AdjustAccountReq,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries")),
+    responses((status = 200, body = ReclaimResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn reclaim_to_partner_account(
+    State(app): State<AppState>,
+    caller: PartnerCaller,
+    req: IdempotentJson<AdjustAccountReq>,
+) -> ApiResult<Json<ReclaimResponse>> {
+    let out = move_customer(&app, caller, req, MoveKind::Reclaim).await?;
+    Ok(Json(ReclaimResponse {
+        trans_id: out.trans_id,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch funding (extension)
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchAdjustItem {
+    pub customer_id: String,
+    #[schema(value_type = f64)]
+    pub amount: serde_json::Number,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchAdjustAccountReq {
+    /// 1–100 items; each is funded in its own journal.
+    pub customer_amounts: Vec<BatchAdjustItem>,
+    pub indirect_partner_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchAdjustResult {
+    pub customer_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_msg: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchAdjustResponse {
+    pub success_count: i64,
+    pub failure_count: i64,
+    /// One result per item, in request order.
+    pub results: Vec<BatchAdjustResult>,
+}
+
+/// Extension (批量拨款): fund up to 100 resale customers in one call; per-item results, one
+/// journal per funded item (`Idempotency-Key` supported for the whole batch).
+#[utoipa::path(post, path = "/v2/accounts/partner-accounts/batch-adjust-amount", tag = "funding",
+    request_body = BatchAdjustAccountReq,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries")),
+    responses((status = 200, body = BatchAdjustResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn batch_update_customer_account_amount(
+    State(app): State<AppState>,
+    caller: PartnerCaller,
+    req: IdempotentJson<BatchAdjustAccountReq>,
+) -> ApiResult<Json<BatchAdjustResponse>> {
+    let n = req.body.customer_amounts.len();
+    if !(1..=100).contains(&n) {
+        return Err(ApiError::invalid(
+            "customer_amounts",
+            "must have 1 to 100 items",
+        ));
+    }
+    let mut items = Vec::with_capacity(n);
+    for (i, it) in req.body.customer_amounts.iter().enumerate() {
+        id_field(
+            &format!("customer_amounts[{i}].customer_id"),
+            &it.customer_id,
+        )?;
+        let amount = parse_amount(&format!("customer_amounts[{i}].amount"), &it.amount)?;
+        items.push((it.customer_id.clone(), amount));
+    }
+    let indirect_partner_id = non_empty(req.body.indirect_partner_id);
+    max_len("indirect_partner_id", indirect_partner_id.as_deref(), 64)?;
+    let key = idem(&caller.account_id, req.key, req.digest);
+    let op = BatchFund {
+        caller,
+        indirect_partner_id,
+        items,
+    };
+    let out = idempotency::run(&app, key.as_ref(), &op).await?;
+    let success_count = out.iter().filter(|o| o.trans_id.is_some()).count() as i64;
+    Ok(Json(BatchAdjustResponse {
+        success_count,
+        failure_count: out.len() as i64 - success_count,
+        results: out
+            .into_iter()
+            .map(|o| BatchAdjustResult {
+                customer_id: o.customer_id,
+                transfer_id: o.trans_id,
+                error_code: o.error_code,
+                error_msg: o.error_msg,
+            })
+            .collect(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9./10. Fund and reclaim a reseller
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IndirectPartnerAdjustReq {
+    /// One of the distributor's resellers.
+    pub indirect_partner_id: String,
+    #[schema(value_type = f64)]
+    pub amount: serde_json::Number,
+}
+
+fn reseller_move(req: &IndirectPartnerAdjustReq) -> Result<Amount, ApiError> {
+    id_field("indirect_partner_id", &req.indirect_partner_id)?;
+    parse_amount("amount", &req.amount)
+}
+
+/// A distributor funds one of its resellers (`Idempotency-Key` supported).
+#[utoipa::path(post, path = "/v2/accounts/partner-accounts/indirect-partner-adjust", tag = "funding",
+    request_body = IndirectPartnerAdjustReq,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries")),
+    responses((status = 200, body = UpdateCustomerAccountAmountResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn update_indirect_partner_account(
+    State(app): State<AppState>,
+    caller: PartnerCaller,
+    req: IdempotentJson<IndirectPartnerAdjustReq>,
+) -> ApiResult<Json<UpdateCustomerAccountAmountResponse>> {
+    let amount = reseller_move(&req.body)?;
+    let key = idem(&caller.account_id, req.key, req.digest);
+    let op = ResellerMove {
+        kind: MoveKind::Fund,
+        caller,
+        reseller_id: req.body.indirect_partner_id,
+        amount,
+    };
+    let out = idempotency::run(&app, key.as_ref(), &op).await?;
+    Ok(Json(UpdateCustomerAccountAmountResponse {
+        transfer_id: out.trans_id,
+    }))
+}
+
+/// A distributor reclaims from one of its resellers (`Idempotency-Key` supported).
+#[utoipa::path(post, path = "/v2/accounts/partner-accounts/indirect-partner-reclaim", tag = "funding",
+    request_body = IndirectPartnerAdjustReq,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replay-safe retries")),
+    responses((status = 200, body = ReclaimResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn reclaim_indirect_partner_account(
+    State(app): State<AppState>,
+    caller: PartnerCaller,
+    req: IdempotentJson<IndirectPartnerAdjustReq>,
+) -> ApiResult<Json<ReclaimResponse>> {
+    let amount = reseller_move(&req.body)?;
+    let key = idem(&caller.account_id, req.key, req.digest);
+    let op = ResellerMove {
+        kind: MoveKind::Reclaim,
+        caller,
+        reseller_id: req.body.indirect_partner_id,
+        amount,
+    };
+    let out = idempotency::run(&app, key.as_ref(), &op).await?;
+    Ok(Json(ReclaimResponse {
+        trans_id: out.trans_id,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Adjust records
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListPartnerAdjustRecordsQuery {
+    pub customer_id: Option<String>,
+    /// SOURCE_OPERATION_BEADJUST | SOURCE_OPERATION_BERETRIEVE | SOURCE_OPERATION_BEUNBIND
+    pub operation_type: Option<String>,
+    /// UTC `yyyy-MM-ddTHH:mm:ssZ`.
+    pub operation_time_begin: Option<String>,
+    pub operation_time_end: Option<String>,
+    pub trans_id: Option<String>,
+    pub offset: Option<i64>,
+    pub limit: Option<i64>,
+    pub indirect_partner_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdjustRecordV3 {
+    pub customer_id: String,
+    pub customer_name: String,
+    pub operation_type: String,
+    /// Yuan as a decimal string, e.g. "100.00".
+    pub amount: String,
+    pub currency: String,
+    pub apply_scene: String,
+    pub operation_time: String,
+    pub measure_id: i32,
+    pub trans_id: String,
+    pub memo: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListPartnerAdjustRecordsResponse {
+    pub total_count: i64,
+    pub records: Vec<AdjustRecordV3>,
+}
+
+/// Fund/reclaim records of the partner toward its customers and resellers.
+#[utoipa::path(get, path = "/v3/accounts/partner-accounts/adjust-records", tag = "funding",
+    params(ListPartnerAdjustRecordsQuery),
+    responses((status = 200, body = ListPartnerAdjustRecordsResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn list_partner_adjust_records(
+    State(app): State<AppState>,
+    caller: PartnerCaller,
+    ApiQuery(q): ApiQuery<ListPartnerAdjustRecordsQuery>,
+) -> ApiResult<Json<ListPartnerAdjustRecordsResponse>> {
+    let paging = Paging::new(q.offset, q.limit, i32::MAX as i64)?;
+    let customer_id = non_empty(q.customer_id);
+    max_len("customer_id", customer_id.as_deref(), 64)?;
+    let operation_type = non_empty(q.operation_type);
+    if let Some(t) = operation_type.as_deref() {
+        if ![OP_FUND, OP_RECLAIM, OP_UNBIND].contains(&t) {
+            return Err(ApiError::invalid(
+                "operation_type",
+                "must be SOURCE_OPERATION_BEADJUST, SOURCE_OPERATION_BERETRIEVE or SOURCE_OPERATION_BEUNBIND",
+            ));
+        }
+    }
+    let trans_id = non_empty(q.trans_id);
+    max_len("trans_id", trans_id.as_deref(), 128)?;
+    let indirect_partner_id = non_empty(q.indirect_partner_id);
+    max_len("indirect_partner_id", indirect_partner_id.as_deref(), 64)?;
+    let begin = non_empty(q.operation_time_begin);
+    let end = non_empty(q.operation_time_end);
+    let query = AdjustQuery {
+        filter: AdjustFilter {
+            counterparty_id: customer_id,
+            operation_type,
+            begin: time_bound("operation_time_begin", begin.as_deref())?,
+            end: time_bound("operation_time_end", end.as_deref())?,
+            trans_id,
+            manager_ids: None,
+        },
+        indirect_partner_id,
+        offset: paging.offset,
+        limit: paging.limit,
+    };
+    let (total_count, rows) = funding::adjust_records(&app, &caller, &query).await?;
+    Ok(Json(ListPartnerAdjustRecordsResponse {
+        total_count,
+        records: rows
+            .into_iter()
+            .map(|r| AdjustRecordV3 {
+                customer_id: r.counterparty_id,
+                customer_name: r.counterparty_name,
+                operation_type: r.operation_type,
+                amount: fen_to_string(r.amount),
+                currency: "CNY".into(),
+                apply_scene: String::new(),
+                operation_time: format_ts(r.created_at),
+                measure_id: 1,
+                trans_id: r.trans_id,
+                memo: String::new(),
+            })
+            .collect(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5./8. Account-change records
+
+fn balance_type(v: Option<String>) -> Result<BalanceType, ApiError> {
+    match v.as_deref() {
+        Some("BALANCE_TYPE_DEBIT") => Ok(BalanceType::Debit),
+        Some("BALANCE_TYPE_CREDIT") => Ok(BalanceType::Credit),
+        None | Some("") => Err(ApiError::invalid("balance_type", "is required")),
+        Some(_) => Err(ApiError::invalid(
+            "balance_type",
+            "must be BALANCE_TYPE_DEBIT or BALANCE_TYPE_CREDIT",
+        )),
+    }
+}
+
+/// `trade_type` → journal kinds; a documented type this server never produces matches nothing.
+fn trade_kinds(v: Option<String>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(t) = non_empty(v) else {
+        return Ok(None);
+    };
+    let kinds: &[&str] = match t.as_str() {
+        "BEADJUST" => &["fund_customer", "fund_reseller"],
+        "BERETRIEVE" => &["reclaim_customer", "reclaim_reseller"],
+        "BEUNBIND" => &["unbind_customer"],
+        "RECHARGE" => &["deposit"],
+        "ADJUST" => &["credit_line", "adjustment"],
+        "DEDEUCT"
+        | "REFUND"
+        | "RFROZEN"
+        | "TRANS"
+        | "BONUSCONVERT"
+        | "TRADE_MODE_TRANSFER"
+        | "EXPIRED"
+        | "DEPOSIT" => &[],
+        _ => return Err(ApiError::invalid("trade_type", "is not a known trade type")),
+    };
+    Ok(Some(kinds.iter().map(|k| k.to_string()).collect()))
+}
+
+fn detail_type(kind: &str) -> &'static str {
+    match kind {
+        "deposit" => "SOURCE_OPERAIION_RECHARGE",
+        "credit_line" => "SOURCE_OPERAIION_ADJUST_CREDIT",
+        "fund_customer" | "fund_reseller" => OP_FUND,
+        "reclaim_customer" | "reclaim_reseller" => OP_RECLAIM,
+        "unbind_customer" => OP_UNBIND,
+        _ => "SOURCE_OPERAIION_ADJUST",
+    }
+}
+
+fn china() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+fn cn_date(field: &str, v: Option<String>) -> Result<Option<NaiveDate>, ApiError> {
+    match non_empty(v) {
+        None => Ok(None),
+        Some(s) if s.len() == 10 => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| ApiError::invalid(field, "must be a date like 2024-01-31")),
+        Some(_) => Err(ApiError::invalid(field, "must be a date like 2024-01-31")),
+    }
+}
+
+/// `YYYY-MM-DD` bounds in UTC+8 (defaults: the same day one year ago → today) as a UTC range
+/// `[from, until)`.
+pub fn cn_day_range(
+    now: DateTime<Utc>,
+    begin: Option<String>,
+    end: Option<String>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let today = now.with_timezone(&china()).date_naive();
+    let end = cn_date("trade_time_end", end)?.unwrap_or(today);
+    let begin = cn_date("trade_time_begin", begin)?
+        .unwrap_or_else(|| today.checked_sub_months(Months::new(12)).unwrap_or(today));
+    if begin > end {
+        return Err(ApiError::invalid(
+            "trade_time_begin",
+            "must not be after trade_time_end",
+        ));
+    }
+    let start_of = |d: NaiveDate| {
+        china()
+            .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+            .single()
+            .expect("fixed offsets are unambiguous")
+            .with_timezone(&Utc)
+    };
+    Ok((start_of(begin), start_of(end) + Duration::days(1)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListPartnerAccountChangeRecordsQuery {
+    /// BALANCE_TYPE_DEBIT (cash) | BALANCE_TYPE_CREDIT (credit). Required.
+    pub balance_type: Option<String>,
+    pub trade_type: Option<String>,
+    /// `YYYY-MM-DD` in UTC+8; default one year ago.
+    pub trade_time_begin: Option<String>,
+    /// `YYYY-MM-DD` in UTC+8; default today.
+    pub trade_time_end: Option<String>,
+    pub offset: Option<i64>,
+    pub limit: Option<i64>,
+    pub indirect_partner_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnerAccountChangeRecord {
+    pub account_change_id: String,
+    pub trade_detail_type: String,
+    pub trade_time: String,
+    pub trade_id: String,
+    /// Signed yuan string.
+    pub change_amount: String,
+    pub balance_after_change: String,
+    /// "1" income, "2" expense.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListPartnerAccountChangeRecordsResponse {
+    pub total_count: i64,
+    pub currency: String,
+    pub records: Vec<PartnerAccountChangeRecord>,
+}
+
+/// Income and expense records of the partner's cash or credit account.
+#[utoipa::path(get, path = "/v2/accounts/partner-accounts/account-change-records", tag = "funding",
+    params(ListPartnerAccountChangeRecordsQuery),
+    responses((status = 200, body = ListPartnerAccountChangeRecordsResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn list_partner_account_change_records(
+    State(app): State<AppState>,
+    caller: PartnerCaller,
+    ApiQuery(q): ApiQuery<ListPartnerAccountChangeRecordsQuery>,
+) -> ApiResult<Json<ListPartnerAccountChangeRecordsResponse>> {
+    let balance_type = balance_type(q.balance_type)?;
+    let paging = Paging::new(q.offset, q.limit, i32::MAX as i64)?;
+    let kinds = trade_kinds(q.trade_type)?;
+    let (from, until) = cn_day_range(app.now(), q.trade_time_begin, q.trade_time_end)?;
+    let indirect = non_empty(q.indirect_partner_id);
+    max_len("indirect_partner_id", indirect.as_deref(), 64)?;
+    let (total_count, rows) = funding::partner_changes(
+        &app,
+        &caller,
+        indirect.as_deref(),
+        ChangeQuery {
+            balance_type,
+            kinds,
+            trans_id: None,
+            direction: None,
+            from,
+            until,
+            offset: paging.offset,
+            limit: paging.limit,
+        },
+    )
+    .await?;
+    Ok(Json(ListPartnerAccountChangeRecordsResponse {
+        total_count,
+        currency: "CNY".into(),
+        records: rows.into_iter().map(partner_change).collect(),
+    }))
+}
+
+fn is_transfer(kind: &str) -> bool {
+    kind.starts_with("fund_") || kind.starts_with("reclaim_")
+}
+
+fn partner_change(r: ChangeRow) -> PartnerAccountChangeRecord {
+    let transfer = is_transfer(&r.kind);
+    PartnerAccountChangeRecord {
+        account_change_id: r.posting_id.to_string(),
+        trade_detail_type: detail_type(&r.kind).into(),
+        trade_time: format_ts(r.created_at),
+        trade_id: r.trans_id,
+        change_amount: fen_to_string(r.amount),
+        balance_after_change: fen_to_string(r.balance_after),
+        kind: if r.amount > 0 { "1" } else { "2" }.into(),
+        customer_id: r.other_id.filter(|_| transfer),
+        account_name: r.other_name.filter(|_| transfer),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListCustomerAccountChangeRecordsQuery {
+    /// BALANCE_TYPE_DEBIT | BALANCE_TYPE_CREDIT. Required.
+    pub balance_type: Option<String>,
+    /// REVENUE | EXPENSE
+    pub revenue_expense_type: Option<String>,
+    pub trade_type: Option<String>,
+    pub trade_time_begin: Option<String>,
+    pub trade_time_end: Option<String>,
+    pub trade_id: Option<String>,
+    /// Comma-separated channel ids.
+    pub payment_channel_id: Option<String>,
+    pub payment_channel_no: Option<String>,
+    pub offset: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerAccountChangeRecord {
+    pub account_change_id: String,
+    pub trade_detail_type: String,
+    pub trade_time: String,
+    pub trade_id: String,
+    pub change_amount: String,
+    pub balance_after_change: String,
+    pub revenue_expense_type: String,
+    pub bill_cycle: String,
+    pub payment_channel_id: String,
+    pub payment_channel_no: String,
+    pub consume_time: String,
+    pub account_name: String,
+    pub cloud_service_type_name: String,
+    pub resource_type_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListCustomerAccountChangeRecordsResponse {
+    pub total_count: i64,
+    pub currency: String,
+    pub records: Vec<CustomerAccountChangeRecord>,
+}
+
+const PAYMENT_CHANNELS: &[&str] = &[
+    "1", "2", "4", "5", "6", "7", "10", "11", "317", "319", "320",
+];
+
+/// The customer's own account-change records (not for a partner's resale customers).
+#[utoipa::path(get, path = "/v2/accounts/customer-accounts/account-change-records", tag = "funding",
+    params(ListCustomerAccountChangeRecordsQuery),
+    responses((status = 200, body = ListCustomerAccountChangeRecordsResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn list_customer_account_change_records(
+    State(app): State<AppState>,
+    caller: CustomerCaller,
+    ApiQuery(q): ApiQuery<ListCustomerAccountChangeRecordsQuery>,
+) -> ApiResult<Json<ListCustomerAccountChangeRecordsResponse>> {
+    let balance_type = balance_type(q.balance_type)?;
+    let paging = Paging::new(q.offset, q.limit, i32::MAX as i64)?;
+    let kinds = trade_kinds(q.trade_type)?;
+    let direction = match non_empty(q.revenue_expense_type).as_deref() {
+        None => None,
+        Some("REVENUE") => Some(1),
+        Some("EXPENSE") => Some(-1),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "revenue_expense_type",
+                "must be REVENUE or EXPENSE",
+            ))
+        }
+    };
+    let mut kinds = kinds;
+    if let Some(channels) = non_empty(q.payment_channel_id) {
+        let list: Vec<&str> = channels.split(',').map(str::trim).collect();
+        if list.iter().any(|c| !PAYMENT_CHANNELS.contains(c)) {
+            return Err(ApiError::invalid(
+                "payment_channel_id",
+                "has an unknown channel id",
+            ));
+        }
+        // Every movement here is a partner adjustment (channel 11).
+        if !list.contains(&"11") {
+            kinds = Some(Vec::new());
+        }
+    }
+    if non_empty(q.payment_channel_no).is_some() {
+        kinds = Some(Vec::new());
+    }
+    let trans_id = non_empty(q.trade_id);
+    max_len("trade_id", trans_id.as_deref(), 128)?;
+    let (from, until) = cn_day_range(app.now(), q.trade_time_begin, q.trade_time_end)?;
+    let (total_count, rows) = funding::customer_changes(
+        &app,
+        &caller,
+        ChangeQuery {
+            balance_type,
+            kinds,
+            trans_id,
+            direction,
+            from,
+            until,
+            offset: paging.offset,
+            limit: paging.limit,
+        },
+    )
+    .await?;
+    Ok(Json(ListCustomerAccountChangeRecordsResponse {
+        total_count,
+        currency: "CNY".into(),
+        records: rows
+            .into_iter()
+            .map(|r| CustomerAccountChangeRecord {
+                account_change_id: r.posting_id.to_string(),
+                trade_detail_type: detail_type(&r.kind).into(),
+                trade_time: format_ts(r.created_at),
+                trade_id: r.trans_id,
+                change_amount: fen_to_string(r.amount),
+                balance_after_change: fen_to_string(r.balance_after),
+                revenue_expense_type: if r.amount > 0 { "REVENUE" } else { "EXPENSE" }.into(),
+                bill_cycle: r
+                    .created_at
+                    .with_timezone(&china())
+                    .format("%Y-%m")
+                    .to_string(),
+                payment_channel_id: "11".into(),
+                payment_channel_no: String::new(),
+                consume_time: format_ts(r.created_at),
+                account_name: caller.login_name.clone(),
+                cloud_service_type_name: String::new(),
+                resource_type_name: String::new(),
+            })
+            .collect(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6./7. Customer balances
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CustomerIdInfo {
+    pub customer_id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct QueryCustomersBalancesReq {
+    /// 1–100 customers.
+    pub customer_infos: Vec<CustomerIdInfo>,
+    pub indirect_partner_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerBalancesV3 {
+    pub customer_id: String,
+    #[schema(value_type = f64)]
+    pub debt_amount: YuanNumber,
+    #[schema(value_type = f64)]
+    pub amount: YuanNumber,
+    pub currency: String,
+    pub measure_id: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListCustomersBalancesDetailResponse {
+    pub customer_balances: Vec<CustomerBalancesV3>,
+}
+
+/// Balances of resale sub-customers; other ids are silently left out.
+#[utoipa::path(post, path = "/v2/accounts/customer-accounts/balances/batch-query", tag = "funding",
+    request_body = QueryCustomersBalancesReq,
+    responses((status = 200, body = ListCustomersBalancesDetailResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn list_customers_balances_detail(
+    State(app): State<AppState>,
+    caller: PartnerCaller,
+    ApiJson(req): ApiJson<QueryCustomersBalancesReq>,
+) -> ApiResult<Json<ListCustomersBalancesDetailResponse>> {
+    let n = req.customer_infos.len();
+    if !(1..=100).contains(&n) {
+        return Err(ApiError::invalid(
+            "customer_infos",
+            "must have 1 to 100 items",
+        ));
+    }
+    let mut ids = Vec::with_capacity(n);
+    for (i, c) in req.customer_infos.into_iter().enumerate() {
+        id_field(&format!("customer_infos[{i}].customer_id"), &c.customer_id)?;
+        ids.push(c.customer_id);
+    }
+    let indirect = non_empty(req.indirect_partner_id);
+    max_len("indirect_partner_id", indirect.as_deref(), 64)?;
+    let rows = funding::customer_balances(&app, &caller, indirect.as_deref(), &ids).await?;
+    Ok(Json(ListCustomersBalancesDetailResponse {
+        customer_balances: rows
+            .into_iter()
+            .map(|(customer_id, fen)| CustomerBalancesV3 {
+                customer_id,
+                debt_amount: YuanNumber(0),
+                amount: YuanNumber(fen),
+                currency: "CNY".into(),
+                measure_id: 1,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShowCustomerAccountBalancesResponse {
+    pub account_balances: Vec<AccountBalanceV3>,
+    #[schema(value_type = f64)]
+    pub debt_amount: YuanNumber,
+    pub measure_id: i32,
+    pub currency: String,
+}
+
+/// The calling customer's own balances.
+#[utoipa::path(get, path = "/v2/accounts/customer-accounts/balances", tag = "funding",
+    responses((status = 200, body = ShowCustomerAccountBalancesResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn show_customer_account_balances(
+    State(app): State<AppState>,
+    caller: CustomerCaller,
+) -> ApiResult<Json<ShowCustomerAccountBalancesResponse>> {
+    let (id, fen) = funding::own_balance(&app, &caller).await?;
+    Ok(Json(ShowCustomerAccountBalancesResponse {
+        account_balances: vec![balance(id.unwrap_or_default().to_string(), 1, fen, 0, 0)],
+        debt_amount: YuanNumber(0),
+        measure_id: 1,
+        currency: "CNY".into(),
+    }))
+}

@@ -1,0 +1,637 @@
+//! The ledger: the ONLY code that writes balances, journals and postings (a test scans `src/` to
+//! keep it so).
+//!
+//! * Double entry: every operation is one journal of ≥ 2 postings summing to zero per asset; the
+//!   database re-checks this at commit (deferred constraint trigger) and refuses UPDATE/DELETE of
+//!   journals and postings.
+//! * Balances are materialised on `ledger_account` in the same transaction as the postings, with a
+//!   `CHECK (balance >= floor)` as the backstop of the floor checks done here.
+//! * Accounts are locked in ascending id order (`select … order by id for update`), so two
+//!   transactions touching the same accounts can never deadlock.
+//! * Functions take the caller's connection (normally its transaction) and never commit, so
+//!   business rows and money commit or roll back together.
+
+pub mod audit;
+mod repo;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+pub use audit::{audit, audit_snapshot, AuditReport};
+
+use crate::domain::Amount;
+
+/// Owner id of the vendor's own accounts.
+pub const SYSTEM: &str = "system";
+
+pub type AccountId = i64;
+pub type JournalId = i64;
+
+/// What an account is for. The schema accepts every purpose; later issues (coupons, withdrawals,
+/// usage) use the ones not yet written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// A partner's (or reseller's) cash balance; floor = its designated amount.
+    PartnerCash,
+    /// A partner's unused credit line; floor 0; `credit_limit` is the total line.
+    PartnerCredit,
+    /// A resale customer's available balance; floor 0.
+    CustomerCash,
+    /// System: where vendor deposits come from (no floor).
+    VendorDeposits,
+    /// System: where credit lines come from (no floor).
+    CreditLines,
+    /// A partner's coupon quota.
+    PartnerCouponQuota,
+    /// System: source of coupon quotas.
+    CouponQuotaSource,
+    /// A customer's coupon value.
+    CustomerCouponValue,
+    /// System: source of coupon value.
+    CouponValueSource,
+    /// System: withdrawals between request and payout.
+    WithdrawalClearing,
+    /// System: customer usage charged.
+    UsageCharged,
+    /// System: money paid out.
+    Payouts,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::PartnerCash => "partner_cash",
+            Purpose::PartnerCredit => "partner_credit",
+            Purpose::CustomerCash => "customer_cash",
+            Purpose::VendorDeposits => "vendor_deposits",
+            Purpose::CreditLines => "credit_lines",
+            Purpose::PartnerCouponQuota => "partner_coupon_quota",
+            Purpose::CouponQuotaSource => "coupon_quota_source",
+            Purpose::CustomerCouponValue => "customer_coupon_value",
+            Purpose::CouponValueSource => "coupon_value_source",
+            Purpose::WithdrawalClearing => "withdrawal_clearing",
+            Purpose::UsageCharged => "usage_charged",
+            Purpose::Payouts => "payouts",
+        }
+    }
+
+    pub fn asset(self) -> Asset {
+        match self {
+            Purpose::PartnerCouponQuota | Purpose::CouponQuotaSource => Asset::CouponQuota,
+            Purpose::CustomerCouponValue | Purpose::CouponValueSource => Asset::CouponValue,
+            _ => Asset::Cny,
+        }
+    }
+
+    /// The floor an account of this purpose opens with: none for system sources, 0 otherwise.
+    pub fn opening_floor(self) -> Option<i64> {
+        match self {
+            Purpose::VendorDeposits
+            | Purpose::CreditLines
+            | Purpose::CouponQuotaSource
+            | Purpose::CouponValueSource
+            | Purpose::WithdrawalClearing
+            | Purpose::UsageCharged
+            | Purpose::Payouts => None,
+            _ => Some(0),
+        }
+    }
+}
+
+/// What is counted: cash in fen, or units of a non-cash asset. Journals balance per asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Asset {
+    Cny,
+    CouponQuota,
+    CouponValue,
+}
+
+impl Asset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Asset::Cny => "CNY",
+            Asset::CouponQuota => "COUPON_QUOTA",
+            Asset::CouponValue => "COUPON_VALUE",
+        }
+    }
+}
+
+/// The business operation a journal records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalKind {
+    Deposit,
+    CreditLine,
+    FundCustomer,
+    ReclaimCustomer,
+    FundReseller,
+    ReclaimReseller,
+    Adjustment,
+    /// A customer's balance returned to its partner when the association ends or leaves resale.
+    UnbindCustomer,
+    /// The vendor grants a partner a coupon quota.
+    CouponQuotaGrant,
+    /// The vendor raises or lowers a coupon quota's value.
+    CouponQuotaAdjust,
+    /// A coupon issued to a customer from a quota.
+    CouponIssue,
+    /// A coupon's remaining balance returned to its quota (manual reclaim).
+    CouponReclaim,
+    /// A coupon reclaimed automatically when the association ends or leaves resale.
+    CouponUnbind,
+    /// A distributor carves a reseller quota out of its own.
+    CouponQuotaIssue,
+    /// A reseller quota's remaining balance returned to the distributor's quota.
+    CouponQuotaReclaim,
+}
+
+impl JournalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalKind::Deposit => "deposit",
+            JournalKind::CreditLine => "credit_line",
+            JournalKind::FundCustomer => "fund_customer",
+            JournalKind::ReclaimCustomer => "reclaim_customer",
+            JournalKind::FundReseller => "fund_reseller",
+            JournalKind::ReclaimReseller => "reclaim_reseller",
+            JournalKind::Adjustment => "adjustment",
+            JournalKind::UnbindCustomer => "unbind_customer",
+            JournalKind::CouponQuotaGrant => "coupon_quota_grant",
+            JournalKind::CouponQuotaAdjust => "coupon_quota_adjust",
+            JournalKind::CouponIssue => "coupon_issue",
+            JournalKind::CouponReclaim => "coupon_reclaim",
+            JournalKind::CouponUnbind => "coupon_unbind",
+            JournalKind::CouponQuotaIssue => "coupon_quota_issue",
+            JournalKind::CouponQuotaReclaim => "coupon_quota_reclaim",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// An account would go below its floor (insufficient balance).
+    #[error("insufficient balance")]
+    Insufficient,
+    /// The journal is malformed (fewer than 2 postings, not balanced, zero amounts).
+    #[error("invalid journal: {0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Identifies a journal: the transaction id shown to clients, the kind and the time.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub trans_id: &'a str,
+    pub kind: JournalKind,
+    pub at: DateTime<Utc>,
+}
+
+/// An account by owner and purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountRef<'a> {
+    pub owner_id: &'a str,
+    pub purpose: Purpose,
+}
+
+impl<'a> AccountRef<'a> {
+    pub fn new(owner_id: &'a str, purpose: Purpose) -> Self {
+        AccountRef { owner_id, purpose }
+    }
+    pub fn system(purpose: Purpose) -> AccountRef<'static> {
+        AccountRef {
+            owner_id: SYSTEM,
+            purpose,
+        }
+    }
+}
+
+/// A locked account row.
+#[derive(Debug, Clone)]
+pub struct Locked {
+    pub id: AccountId,
+    pub owner_id: String,
+    pub purpose: String,
+    pub balance: i64,
+    pub floor: Option<i64>,
+    pub credit_limit: i64,
+}
+
+impl Locked {
+    fn is(&self, r: AccountRef<'_>) -> bool {
+        self.owner_id == r.owner_id && self.purpose == r.purpose.as_str()
+    }
+    /// What can leave the account without breaking its floor (unbounded without a floor).
+    fn available(&self) -> i64 {
+        match self.floor {
+            Some(f) => self.balance - f,
+            None => i64::MAX,
+        }
+    }
+}
+
+fn find<'l>(locked: &'l [Locked], r: AccountRef<'_>) -> &'l Locked {
+    locked
+        .iter()
+        .find(|l| l.is(r))
+        .expect("lock_accounts returns every requested account")
+}
+
+/// `r` among accounts the caller locked, or `Invalid` when it did not lock it.
+fn held<'l>(locked: &'l [Locked], r: AccountRef<'_>) -> Result<&'l Locked, LedgerError> {
+    locked
+        .iter()
+        .find(|l| l.is(r))
+        .ok_or(LedgerError::Invalid("the account is not locked"))
+}
+
+/// Creates the accounts that do not exist yet (at partner/customer creation).
+pub async fn open_accounts(
+    conn: &mut PgConnection,
+    refs: &[AccountRef<'_>],
+) -> Result<(), sqlx::Error> {
+    repo::open(conn, refs).await
+}
+
+/// Opens (if needed) and locks the accounts in ascending id order.
+pub async fn lock_accounts(
+    conn: &mut PgConnection,
+    refs: &[AccountRef<'_>],
+) -> Result<Vec<Locked>, LedgerError> {
+    let locked = repo::lock(conn, refs).await?;
+    if locked.len() == refs.len() {
+        return Ok(locked);
+    }
+    repo::open(conn, refs).await?;
+    let locked = repo::lock(conn, refs).await?;
+    if locked.len() != refs.len() {
+        return Err(LedgerError::Invalid("an account is requested twice"));
+    }
+    Ok(locked)
+}
+
+/// Posts one journal over already-locked accounts: checks shape and floors, then writes the
+/// journal, the postings and the new balances in one statement.
+pub async fn post(
+    conn: &mut PgConnection,
+    entry: &Entry<'_>,
+    locked: &[Locked],
+    postings: &[(AccountId, i64)],
+) -> Result<JournalId, LedgerError> {
+    // Merge postings per account; a journal touches each account once.
+    let mut merged: Vec<(AccountId, i64)> = Vec::with_capacity(postings.len());
+    for &(id, amount) in postings {
+        match merged.iter_mut().find(|(a, _)| *a == id) {
+            Some((_, sum)) => {
+                *sum = sum
+                    .checked_add(amount)
+                    .ok_or(LedgerError::Invalid("overflow"))?
+            }
+            None => merged.push((id, amount)),
+        }
+    }
+    merged.retain(|(_, a)| *a != 0);
+    if merged.len() < 2 {
+        return Err(LedgerError::Invalid("a journal needs at least 2 postings"));
+    }
+    let mut sums: Vec<(&str, i64)> = Vec::new();
+    for &(id, amount) in &merged {
+        let acc = locked
+            .iter()
+            .find(|l| l.id == id)
+            .ok_or(LedgerError::Invalid(
+                "posting to an account that is not locked",
+            ))?;
+        let asset = repo::asset_of(&acc.purpose);
+        match sums.iter_mut().find(|(a, _)| *a == asset) {
+            Some((_, s)) => *s += amount,
+            None => sums.push((asset, amount)),
+        }
+        let after = acc
+            .balance
+            .checked_add(amount)
+            .ok_or(LedgerError::Invalid("overflow"))?;
+        if amount < 0 && acc.floor.is_some_and(|f| after < f) {
+            return Err(LedgerError::Insufficient);
+        }
+    }
+    if sums.iter().any(|(_, s)| *s != 0) {
+        return Err(LedgerError::Invalid(
+            "postings do not sum to zero per asset",
+        ));
+    }
+    let ids: Vec<i64> = merged.iter().map(|p| p.0).collect();
+    let amounts: Vec<i64> = merged.iter().map(|p| p.1).collect();
+    repo::write_journal(conn, entry, &ids, &amounts).await
+}
+
+/// Vendor deposit: vendor deposits → the partner's cash.
+pub async fn deposit(
+    conn: &mut PgConnection,
+    partner_id: &str,
+    amount: Amount,
+    entry: &Entry<'_>,
+) -> Result<JournalId, LedgerError> {
+    let src = AccountRef::system(Purpose::VendorDeposits);
+    let dst = AccountRef::new(partner_id, Purpose::PartnerCash);
+    let locked = lock_accounts(conn, &[src, dst]).await?;
+    let postings = [
+        (find(&locked, src).id, -amount.fen()),
+        (find(&locked, dst).id, amount.fen()),
+    ];
+    post(conn, entry, &locked, &postings).await
+}
+
+/// Moves `amount` from a partner's fundable balance (cash above its designated amount first,
+/// then unused credit) to `to` (a customer's or a reseller's cash).
+pub async fn fund_from_partner(
+    conn: &mut PgConnection,
+    partner_id: &str,
+    to: AccountRef<'_>,
+    amount: Amount,
+    entry: &Entry<'_>,
+) -> Result<JournalId, LedgerError> {
+    let cash = AccountRef::new(partner_id, Purpose::PartnerCash);
+    let credit = AccountRef::new(partner_id, Purpose::PartnerCredit);
+    let mut locked = lock_accounts(conn, &[cash, credit, to]).await?;
+    fund_from_partner_locked(conn, &mut locked, partner_id, to, amount, entry).await
+}
+
+/// [`fund_from_partner`] over accounts the caller already locked (with [`lock_accounts`], in the
+/// one lock order) for several operations in one transaction: the floors are checked against
+/// `locked`, whose balances are updated after the journal is written, so a rejection
+/// (`Insufficient`) writes nothing and the next operation sees the new balances.
+pub async fn fund_from_partner_locked(
+    conn: &mut PgConnection,
+    locked: &mut [Locked],
+    partner_id: &str,
+    to: AccountRef<'_>,
+    amount: Amount,
+    entry: &Entry<'_>,
+) -> Result<JournalId, LedgerError> {
+    let cash = AccountRef::new(partner_id, Purpose::PartnerCash);
+    let credit = AccountRef::new(partner_id, Purpose::PartnerCredit);
+    let (c, k, d) = (
+        held(locked, cash)?,
+        held(locked, credit)?,
+        held(locked, to)?,
+    );
+    let from_cash = amount.fen().min(c.available().max(0));
+    let from_credit = amount.fen() - from_cash;
+    if from_credit > k.available().max(0) {
+        return Err(LedgerError::Insufficient);
+    }
+    let postings = [
+        (c.id, -from_cash),
+        (k.id, -from_credit),
+        (d.id, amount.fen()),
+    ];
+    post_locked(conn, entry, locked, &postings).await
+}
+
+/// Moves `amount` from `from` (a customer's or a reseller's cash) back to a partner: first
+/// restoring its used credit, the rest to its cash.
+pub async fn return_to_partner(
+    conn: &mut PgConnection,
+    from: AccountRef<'_>,
+    partner_id: &str,
+    amount: Amount,
+    entry: &Entry<'_>,
+) -> Result<JournalId, LedgerError> {
+    let cash = AccountRef::new(partner_id, Purpose::PartnerCash);
+    let credit = AccountRef::new(partner_id, Purpose::PartnerCredit);
+    let mut locked = lock_accounts(conn, &[from, cash, credit]).await?;
+    return_to_partner_locked(conn, &mut locked, from, partner_id, amount, entry).await
+}
+
+/// [`return_to_partner`] over already-locked accounts (see [`fund_from_partner_locked`]).
+pub async fn return_to_partner_locked(
+    conn: &mut PgConnection,
+    locked: &mut [Locked],
+    from: AccountRef<'_>,
+    partner_id: &str,
+    amount: Amount,
+    entry: &Entry<'_>,
+) -> Result<JournalId, LedgerError> {
+    let cash = AccountRef::new(partner_id, Purpose::PartnerCash);
+    let credit = AccountRef::new(partner_id, Purpose::PartnerCredit);
+    let (s, c, k) = (
+        held(locked, from)?,
+        held(locked, cash)?,
+        held(locked, credit)?,
+    );
+    if amount.fen() > s.available() {
+        return Err(LedgerError::Insufficient);
+    }
+    let used_credit = (k.credit_limit - k.balance).max(0);
+    let to_credit = amount.fen().min(used_credit);
+    let postings = [
+        (s.id, -amount.fen()),
+        (k.id, to_credit),
+        (c.id, amount.fen() - to_credit),
+    ];
+    post_locked(conn, entry, locked, &postings).await
+}
+
+/// [`post`], then the new balances into `locked` (what the journal statement wrote).
+async fn post_locked(
+    conn: &mut PgConnection,
+    entry: &Entry<'_>,
+    locked: &mut [Locked],
+    postings: &[(AccountId, i64)],
+) -> Result<JournalId, LedgerError> {
+    let journal = post(conn, entry, locked, postings).await?;
+    for &(id, amount) in postings {
+        if let Some(l) = locked.iter_mut().find(|l| l.id == id) {
+            l.balance += amount;
+        }
+    }
+    Ok(journal)
+}
+
+/// Sets a partner's total credit line; the change moves between the system credit-lines account
+/// and the partner's credit account. Lowering it below what is already used is `Insufficient`.
+/// Returns the journal, or `None` when the line did not change.
+pub async fn set_credit_line(
+    conn: &mut PgConnection,
+    partner_id: &str,
+    limit_fen: i64,
+    entry: &Entry<'_>,
+) -> Result<Option<JournalId>, LedgerError> {
+    if limit_fen < 0 {
+        return Err(LedgerError::Invalid("a credit line is not negative"));
+    }
+    let src = AccountRef::system(Purpose::CreditLines);
+    let credit = AccountRef::new(partner_id, Purpose::PartnerCredit);
+    let locked = lock_accounts(conn, &[src, credit]).await?;
+    let (s, k) = (find(&locked, src), find(&locked, credit));
+    let delta = limit_fen - k.credit_limit;
+    if delta == 0 {
+        return Ok(None);
+    }
+    if k.balance + delta < 0 {
+        return Err(LedgerError::Insufficient);
+    }
+    let journal = post(conn, entry, &locked, &[(s.id, -delta), (k.id, delta)]).await?;
+    repo::set_credit_limit(conn, k.id, limit_fen).await?;
+    Ok(Some(journal))
+}
+
+/// Sets a partner's designated ("专款专用") amount: the floor of its cash account. It cannot exceed
+/// the current cash balance (`Insufficient`).
+pub async fn set_designated(
+    conn: &mut PgConnection,
+    partner_id: &str,
+    designated_fen: i64,
+) -> Result<(), LedgerError> {
+    if designated_fen < 0 {
+        return Err(LedgerError::Invalid("a designated amount is not negative"));
+    }
+    let cash = AccountRef::new(partner_id, Purpose::PartnerCash);
+    let locked = lock_accounts(conn, &[cash]).await?;
+    let c = find(&locked, cash);
+    if c.balance < designated_fen {
+        return Err(LedgerError::Insufficient);
+    }
+    repo::set_floor(conn, c.id, designated_fen).await?;
+    Ok(())
+}
+
+/// Moves coupon quota (fen) from `from` to `to`: the vendor granting or lowering a quota (with
+/// the system `coupon_quota_source`), or a distributor's quota to/from a reseller quota. Both
+/// accounts must be of the coupon-quota asset; a quota account never goes below 0.
+pub async fn move_coupon_quota(
+    conn: &mut PgConnection,
+    from: AccountRef<'_>,
+    to: AccountRef<'_>,
+    amount: Amount,
+    entry: &Entry<'_>,
+) -> Result<JournalId, LedgerError> {
+    if from.purpose.asset() != Asset::CouponQuota || to.purpose.asset() != Asset::CouponQuota {
+        return Err(LedgerError::Invalid(
+            "coupon quota moves between quota accounts",
+        ));
+    }
+    let locked = lock_accounts(conn, &[from, to]).await?;
+    let postings = [
+        (find(&locked, from).id, -amount.fen()),
+        (find(&locked, to).id, amount.fen()),
+    ];
+    post(conn, entry, &locked, &postings).await
+}
+
+/// The whole balance of a quota account (owned by the quota id), locked.
+pub async fn lock_quota_balance(
+    conn: &mut PgConnection,
+    quota_id: &str,
+) -> Result<i64, LedgerError> {
+    let q = AccountRef::new(quota_id, Purpose::PartnerCouponQuota);
+    let locked = lock_accounts(conn, &[q]).await?;
+    Ok(find(&locked, q).balance)
+}
+
+/// Issues a coupon: `face` leaves the quota (owned by the quota id) for that quota's issued-quota
+/// source, and the same value enters the coupon (owned by the coupon id) from that quota's
+/// coupon-value source. The sources are per quota (not one system row), so issuing from different
+/// quotas never waits on a shared row. `Insufficient` when the quota's balance is below `face`.
+pub async fn issue_coupon(
+    conn: &mut PgConnection,
+    quota_id: &str,
+    coupon_id: &str,
+    face: Amount,
+    entry: &Entry<'_>,
+) -> Result<JournalId, LedgerError> {
+    let quota = AccountRef::new(quota_id, Purpose::PartnerCouponQuota);
+    let qsrc = AccountRef::new(quota_id, Purpose::CouponQuotaSource);
+    let coupon = AccountRef::new(coupon_id, Purpose::CustomerCouponValue);
+    let vsrc = AccountRef::new(quota_id, Purpose::CouponValueSource);
+    let locked = lock_accounts(conn, &[quota, qsrc, coupon, vsrc]).await?;
+    if find(&locked, quota).available() < face.fen() {
+        return Err(LedgerError::Insufficient);
+    }
+    let postings = [
+        (find(&locked, quota).id, -face.fen()),
+        (find(&locked, qsrc).id, face.fen()),
+        (find(&locked, vsrc).id, -face.fen()),
+        (find(&locked, coupon).id, face.fen()),
+    ];
+    post(conn, entry, &locked, &postings).await
+}
+
+/// Reclaims a coupon's whole remaining balance back to its quota (the reverse of
+/// [`issue_coupon`]). Returns the journal and the amount (fen), or `None` when the coupon's
+/// balance is already 0.
+pub async fn reclaim_coupon(
+    conn: &mut PgConnection,
+    coupon_id: &str,
+    quota_id: &str,
+    entry: &Entry<'_>,
+) -> Result<Option<(JournalId, i64)>, LedgerError> {
+    let quota = AccountRef::new(quota_id, Purpose::PartnerCouponQuota);
+    let qsrc = AccountRef::new(quota_id, Purpose::CouponQuotaSource);
+    let coupon = AccountRef::new(coupon_id, Purpose::CustomerCouponValue);
+    let vsrc = AccountRef::new(quota_id, Purpose::CouponValueSource);
+    let locked = lock_accounts(conn, &[quota, qsrc, coupon, vsrc]).await?;
+    let amount = find(&locked, coupon).balance;
+    if amount <= 0 {
+        return Ok(None);
+    }
+    let postings = [
+        (find(&locked, coupon).id, -amount),
+        (find(&locked, vsrc).id, amount),
+        (find(&locked, qsrc).id, -amount),
+        (find(&locked, quota).id, amount),
+    ];
+    let j = post(conn, entry, &locked, &postings).await?;
+    Ok(Some((j, amount)))
+}
+
+/// A partner's money as the balance operations show it (all fen).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartnerMoney {
+    pub cash_account_id: Option<AccountId>,
+    pub cash: i64,
+    pub designated: i64,
+    pub credit_account_id: Option<AccountId>,
+    pub credit: i64,
+    pub credit_limit: i64,
+}
+
+impl PartnerMoney {
+    /// Σ over the balance accounts of (amount − designated amount).
+    pub fn fundable(&self) -> i64 {
+        (self.cash - self.designated) + self.credit
+    }
+}
+
+/// Reads (without locking) a partner's cash and credit accounts; absent accounts read as zero.
+pub async fn partner_money(
+    conn: &mut PgConnection,
+    partner_id: &str,
+) -> Result<PartnerMoney, sqlx::Error> {
+    let mut m = PartnerMoney::default();
+    for row in repo::owner_accounts(conn, partner_id).await? {
+        match row.purpose.as_str() {
+            "partner_cash" => {
+                m.cash_account_id = Some(row.id);
+                m.cash = row.balance;
+                m.designated = row.floor.unwrap_or(0);
+            }
+            "partner_credit" => {
+                m.credit_account_id = Some(row.id);
+                m.credit = row.balance;
+                m.credit_limit = row.credit_limit;
+            }
+            _ => {}
+        }
+    }
+    Ok(m)
+}
+
+/// Balances of one purpose for many owners (absent accounts are left out).
+pub async fn balances(
+    conn: &mut PgConnection,
+    owner_ids: &[String],
+    purpose: Purpose,
+) -> Result<Vec<(String, AccountId, i64)>, sqlx::Error> {
+    repo::balances(conn, owner_ids, purpose).await
+}

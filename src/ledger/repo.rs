@@ -1,0 +1,187 @@
+//! The ledger's SQL. Nothing outside `crate::ledger` may write these tables.
+
+use sqlx::PgConnection;
+
+use super::{AccountId, AccountRef, Entry, JournalId, LedgerError, Locked, Purpose};
+use crate::error::is_constraint;
+
+pub(super) fn asset_of(purpose: &str) -> &'static str {
+    match purpose {
+        "partner_coupon_quota" | "coupon_quota_source" => "COUPON_QUOTA",
+        "customer_coupon_value" | "coupon_value_source" => "COUPON_VALUE",
+        _ => "CNY",
+    }
+}
+
+fn split(refs: &[AccountRef<'_>]) -> (Vec<String>, Vec<String>) {
+    refs.iter()
+        .map(|r| (r.owner_id.to_string(), r.purpose.as_str().to_string()))
+        .unzip()
+}
+
+/// Locks the existing accounts among `refs` in ascending id order (the one lock order).
+pub(super) async fn lock(
+    conn: &mut PgConnection,
+    refs: &[AccountRef<'_>],
+) -> Result<Vec<Locked>, sqlx::Error> {
+    let (owners, purposes) = split(refs);
+    sqlx::query_as!(
+        Locked,
+        "select id, owner_id, purpose, balance, floor, credit_limit
+         from ledger_account
+         where (owner_id, purpose) in (select * from unnest($1::text[], $2::text[]))
+         order by id
+         for update",
+        &owners,
+        &purposes
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Creates the missing accounts among `refs` with their opening floor.
+pub(super) async fn open(
+    conn: &mut PgConnection,
+    refs: &[AccountRef<'_>],
+) -> Result<(), sqlx::Error> {
+    let (owners, purposes) = split(refs);
+    let assets: Vec<String> = refs
+        .iter()
+        .map(|r| r.purpose.asset().as_str().to_string())
+        .collect();
+    let floors: Vec<Option<i64>> = refs.iter().map(|r| r.purpose.opening_floor()).collect();
+    sqlx::query!(
+        "insert into ledger_account (owner_id, purpose, asset, floor)
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+         order by 1, 2
+         on conflict (owner_id, purpose, asset) do nothing",
+        &owners,
+        &purposes,
+        &assets,
+        &floors as &[Option<i64>]
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes the journal, its postings and the new balances in one statement.
+pub(super) async fn write_journal(
+    conn: &mut PgConnection,
+    entry: &Entry<'_>,
+    account_ids: &[i64],
+    amounts: &[i64],
+) -> Result<JournalId, LedgerError> {
+    let r = sqlx::query_scalar!(
+        r#"with j as (
+               insert into journal (trans_id, kind, created_at) values ($1, $2, $3) returning id
+           ),
+           d as (
+               select * from unnest($4::bigint[], $5::bigint[]) as d(account_id, amount)
+           ),
+           u as (
+               update ledger_account a set balance = a.balance + d.amount
+               from d where a.id = d.account_id
+               returning a.id, a.asset, a.balance
+           ),
+           p as (
+               insert into posting (journal_id, account_id, asset, amount, balance_after, created_at)
+               select j.id, u.id, u.asset, d.amount, u.balance, $3
+               from j cross join u join d on d.account_id = u.id
+               returning 1
+           )
+           select j.id as "id!" from j"#,
+        entry.trans_id,
+        entry.kind.as_str(),
+        entry.at,
+        account_ids,
+        amounts
+    )
+    .fetch_one(conn)
+    .await;
+    r.map_err(|e| {
+        if is_constraint(&e, "ledger_account_floor_check") {
+            LedgerError::Insufficient
+        } else {
+            LedgerError::Db(e)
+        }
+    })
+}
+
+pub(super) async fn set_credit_limit(
+    conn: &mut PgConnection,
+    id: AccountId,
+    limit: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update ledger_account set credit_limit = $2 where id = $1",
+        id,
+        limit
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn set_floor(
+    conn: &mut PgConnection,
+    id: AccountId,
+    floor: i64,
+) -> Result<(), LedgerError> {
+    sqlx::query!(
+        "update ledger_account set floor = $2 where id = $1",
+        id,
+        floor
+    )
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        if is_constraint(&e, "ledger_account_floor_check") {
+            LedgerError::Insufficient
+        } else {
+            LedgerError::Db(e)
+        }
+    })?;
+    Ok(())
+}
+
+pub(super) struct AccountRow {
+    pub id: AccountId,
+    pub purpose: String,
+    pub balance: i64,
+    pub floor: Option<i64>,
+    pub credit_limit: i64,
+}
+
+pub(super) async fn owner_accounts(
+    conn: &mut PgConnection,
+    owner_id: &str,
+) -> Result<Vec<AccountRow>, sqlx::Error> {
+    sqlx::query_as!(
+        AccountRow,
+        "select id, purpose, balance, floor, credit_limit from ledger_account
+         where owner_id = $1 order by id",
+        owner_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub(super) async fn balances(
+    conn: &mut PgConnection,
+    owner_ids: &[String],
+    purpose: Purpose,
+) -> Result<Vec<(String, AccountId, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "select owner_id, id, balance from ledger_account
+         where owner_id = any($1) and purpose = $2",
+        owner_ids,
+        purpose.as_str()
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.owner_id, r.id, r.balance))
+        .collect())
+}

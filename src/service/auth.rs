@@ -1,0 +1,416 @@
+//! Who is calling: credential verification (AK/SK signatures, IAM-compatible tokens) and the typed
+//! caller handed to handlers.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    crypto, db,
+    domain::{permissions::OperatorScope, AccountKind, PartnerType},
+    error::{ApiError, ApiResult, Code},
+    signing,
+    state::App,
+};
+
+/// A partner calling with its own credentials.
+#[derive(Debug, Clone)]
+pub struct PartnerCaller {
+    pub account_id: String,
+    pub login_name: String,
+    pub partner_type: PartnerType,
+    pub distributor_id: Option<String>,
+    pub xaccount_type: String,
+    pub restricted: bool,
+    pub sandbox: bool,
+    /// Set when one of the partner's operators calls; `None` for the partner's main account.
+    pub operator: Option<OperatorCtx>,
+}
+
+/// An operator acting for its partner.
+#[derive(Debug, Clone)]
+pub struct OperatorCtx {
+    pub id: String,
+    pub login_name: String,
+    pub permissions: Vec<String>,
+    pub scope: OperatorScope,
+    /// Managers whose customers it may see: itself for a manager, itself and its managers for a
+    /// supervisor (unused for staff).
+    pub managers: Vec<String>,
+}
+
+impl PartnerCaller {
+    pub fn is_distributor(&self) -> bool {
+        self.partner_type == PartnerType::Distributor
+    }
+
+    /// Whether the caller holds a permission item (the main account holds all). Supervisors never
+    /// move money.
+    pub fn has_permission(&self, item: &str) -> bool {
+        match &self.operator {
+            None => true,
+            Some(op) => {
+                let moves_money = item.ends_with(":write") && !item.starts_with("customer");
+                op.permissions.iter().any(|p| p == item)
+                    && !(op.scope == OperatorScope::Supervisor && moves_money)
+            }
+        }
+    }
+
+    /// The managers whose customers the caller may see; `None` means every customer.
+    pub fn manager_scope(&self) -> Option<&[String]> {
+        match &self.operator {
+            Some(op) if op.scope != OperatorScope::Staff => Some(&op.managers),
+            _ => None,
+        }
+    }
+
+    /// Whether a customer assigned to `manager_id` is within the caller's scope.
+    pub fn may_see(&self, manager_id: Option<&str>) -> bool {
+        match self.manager_scope() {
+            None => true,
+            Some(ms) => manager_id.is_some_and(|m| ms.iter().any(|x| x == m)),
+        }
+    }
+
+    pub fn is_main_account(&self) -> bool {
+        self.operator.is_none()
+    }
+
+    /// Who acts: the operator's id, else the partner's.
+    pub fn actor_id(&self) -> &str {
+        self.operator.as_ref().map_or(&self.account_id, |o| &o.id)
+    }
+}
+
+/// A customer calling with its own credentials.
+#[derive(Debug, Clone)]
+pub struct CustomerCaller {
+    pub account_id: String,
+    pub login_name: String,
+    pub partner_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Partner(PartnerCaller),
+    Customer(CustomerCaller),
+}
+
+impl Caller {
+    pub fn account_id(&self) -> &str {
+        match self {
+            Caller::Partner(p) => &p.account_id,
+            Caller::Customer(c) => &c.account_id,
+        }
+    }
+    pub fn login_name(&self) -> &str {
+        match self {
+            Caller::Partner(p) => &p.login_name,
+            Caller::Customer(c) => &c.login_name,
+        }
+    }
+    /// The account whose credentials were used (an operator's own id).
+    pub fn principal_id(&self) -> &str {
+        match self {
+            Caller::Partner(p) => p.actor_id(),
+            Caller::Customer(c) => &c.account_id,
+        }
+    }
+}
+
+fn bad_signature(why: &'static str) -> ApiError {
+    ApiError::new(
+        Code::SignatureInvalid,
+        format!("Incorrect IAM authentication information: {why}"),
+    )
+}
+
+fn bad_token(why: &'static str) -> ApiError {
+    ApiError::new(
+        Code::TokenInvalid,
+        format!("Token authentication failed: {why}"),
+    )
+}
+
+/// Loads the caller behind an active account.
+pub async fn load_caller(app: &App, account_id: &str) -> ApiResult<Option<Caller>> {
+    let mut conn = app.db.acquire().await?;
+    let Some(acc) = db::accounts::find_caller_row(&mut conn, account_id).await? else {
+        return Ok(None);
+    };
+    if acc.status != "active" {
+        return Ok(None);
+    }
+    let kind = AccountKind::parse(&acc.kind)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad kind")))?;
+    Ok(Some(match kind {
+        // The partner row came with the account: no second round trip.
+        AccountKind::Partner => Caller::Partner(PartnerCaller {
+            partner_type: acc
+                .partner_type
+                .as_deref()
+                .and_then(PartnerType::parse)
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("partner row missing")))?,
+            distributor_id: acc.distributor_id,
+            xaccount_type: acc.xaccount_type.unwrap_or_default(),
+            restricted: acc.restricted.unwrap_or(false),
+            sandbox: acc.sandbox.unwrap_or(false),
+            account_id: acc.id,
+            login_name: acc.login_name,
+            operator: None,
+        }),
+        AccountKind::Operator => {
+            let op = db::organisation::find_operator(&mut conn, account_id)
+                .await?
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("operator row missing")))?;
+            let partner = db::accounts::find_account(&mut conn, &op.partner_id)
+                .await?
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("partner missing")))?;
+            if partner.status != "active" {
+                return Ok(None);
+            }
+            let scope = OperatorScope::parse(&op.scope)
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad operator scope")))?;
+            let mut managers = vec![op.account_id.clone()];
+            if scope == OperatorScope::Supervisor {
+                managers.extend(
+                    db::organisation::supervised_managers(&mut conn, &op.account_id).await?,
+                );
+            }
+            let ctx = OperatorCtx {
+                id: op.account_id,
+                login_name: op.login_name,
+                permissions: op.permissions.unwrap_or_default(),
+                scope,
+                managers,
+            };
+            Caller::Partner(
+                partner_caller(&mut conn, partner.id, partner.login_name, Some(ctx)).await?,
+            )
+        }
+        AccountKind::Customer => {
+            let c = db::customers::find_customer(&mut conn, account_id)
+                .await?
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("customer row missing")))?;
+            Caller::Customer(CustomerCaller {
+                account_id: acc.id,
+                login_name: acc.login_name,
+                partner_id: c.partner_id,
+            })
+        }
+    }))
+}
+
+async fn partner_caller(
+    conn: &mut sqlx::PgConnection,
+    account_id: String,
+    login_name: String,
+    operator: Option<OperatorCtx>,
+) -> ApiResult<PartnerCaller> {
+    let p = db::partners::find_partner(conn, &account_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("partner row missing")))?;
+    Ok(PartnerCaller {
+        account_id,
+        login_name,
+        partner_type: PartnerType::parse(&p.partner_type)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad partner type")))?,
+        distributor_id: p.distributor_id,
+        xaccount_type: p.xaccount_type,
+        restricted: p.restricted,
+        sandbox: p.sandbox,
+        operator,
+    })
+}
+
+/// What the HTTP layer extracted from a signed request.
+pub struct SignedRequest<'a> {
+    pub authorization: &'a str,
+    pub method: &'a str,
+    pub raw_path: &'a str,
+    pub raw_query: &'a str,
+    /// Looks up a request header by lower-case name.
+    pub header: &'a (dyn Fn(&str) -> Option<String> + Send + Sync),
+    pub body: &'a [u8],
+}
+
+/// Verifies an SDK-HMAC-SHA256 signature; returns the caller.
+pub async fn verify_signature(app: &App, req: SignedRequest<'_>) -> ApiResult<Caller> {
+    let auth = signing::parse_authorization(req.authorization)
+        .ok_or_else(|| bad_signature("malformed Authorization header"))?;
+    if !auth.signed_headers.iter().any(|h| h == "host")
+        || !auth.signed_headers.iter().any(|h| h == "x-sdk-date")
+    {
+        return Err(bad_signature("host and x-sdk-date must be signed"));
+    }
+    let date = (req.header)("x-sdk-date").ok_or_else(|| bad_signature("X-Sdk-Date missing"))?;
+    let when = NaiveDateTime::parse_from_str(date.trim(), signing::DATE_FORMAT)
+        .map_err(|_| bad_signature("X-Sdk-Date malformed"))?
+        .and_utc();
+    let skew = (app.now() - when).num_seconds().abs();
+    if skew > app.config.auth.signature_max_skew_secs {
+        return Err(bad_signature("X-Sdk-Date outside the allowed time window"));
+    }
+    let mut headers = Vec::with_capacity(auth.signed_headers.len());
+    for name in &auth.signed_headers {
+        let value =
+            (req.header)(name).ok_or_else(|| bad_signature("a signed header is missing"))?;
+        headers.push((name.clone(), value));
+    }
+    let mut conn = app.db.acquire().await?;
+    let key = db::accounts::find_access_key(&mut conn, &auth.access_key)
+        .await?
+        .ok_or_else(|| bad_signature("unknown access key"))?;
+    drop(conn);
+    if key.status != "active" || key.account_status != "active" {
+        return Err(bad_signature("access key or account disabled"));
+    }
+    let secret = app
+        .secrets
+        .open(&key.secret_nonce, &key.secret_ciphertext)
+        .map_err(ApiError::internal)?;
+    let creq = signing::canonical_request(&signing::CanonicalInput {
+        method: req.method,
+        raw_path: req.raw_path,
+        raw_query: req.raw_query,
+        headers: &headers,
+        body: req.body,
+    });
+    let expected = signing::signature(&secret, &signing::string_to_sign(date.trim(), &creq));
+    if !signing::signatures_match(&expected, &auth.signature) {
+        return Err(bad_signature("signature mismatch"));
+    }
+    let caller = load_caller(app, &key.account_id)
+        .await?
+        .ok_or_else(|| bad_signature("access key or account disabled"))?;
+    // The SDK sends the domain (main account) id: the partner's, also for its operators.
+    if let Some(domain) = (req.header)("x-domain-id") {
+        if domain.trim() != caller.account_id() {
+            return Err(bad_signature("X-Domain-Id does not match the access key"));
+        }
+    }
+    Ok(caller)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    aud: String,
+    iss: String,
+    iat: i64,
+    exp: i64,
+    jti: String,
+}
+
+pub const TOKEN_ISSUER: &str = "partner-center";
+
+pub struct IssuedToken {
+    pub token: String,
+    /// The user: the account itself, or an operator.
+    pub account_id: String,
+    pub login_name: String,
+    /// The domain (main account): the account itself, or an operator's partner.
+    pub domain_id: String,
+    pub domain_name: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Issues an IAM-compatible token for a user name / password / domain name triple. Main accounts
+/// only: the user name and the domain name are both the account's login name.
+pub async fn issue_token(
+    app: &App,
+    user_name: &str,
+    password: &str,
+    domain_name: Option<&str>,
+    domain_id: Option<&str>,
+) -> ApiResult<IssuedToken> {
+    let denied = || bad_token("the user name, password or domain is wrong");
+    let mut conn = app.db.acquire().await?;
+    let acc = db::accounts::find_account_by_login(&mut conn, user_name)
+        .await?
+        .ok_or_else(denied)?;
+    let (dom_id, dom_name) = if acc.kind == "operator" {
+        let op = db::organisation::find_operator(&mut conn, &acc.id)
+            .await?
+            .ok_or_else(denied)?;
+        let partner = db::accounts::find_account(&mut conn, &op.partner_id)
+            .await?
+            .ok_or_else(denied)?;
+        (partner.id, partner.login_name)
+    } else {
+        (acc.id.clone(), acc.login_name.clone())
+    };
+    drop(conn);
+    if let Some(d) = domain_name {
+        if !d.eq_ignore_ascii_case(&dom_name) {
+            return Err(denied());
+        }
+    }
+    if let Some(d) = domain_id {
+        if d != dom_id {
+            return Err(denied());
+        }
+    }
+    let hash = acc.password_hash.as_deref().ok_or_else(denied)?;
+    let hash = hash.to_string();
+    let pw = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || crypto::verify_password(&pw, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+    if !ok {
+        return Err(denied());
+    }
+    if acc.status != "active" {
+        return Err(bad_token("the account is disabled"));
+    }
+    let issued_at = app.now();
+    let expires_at = issued_at + Duration::seconds(app.config.auth.token_ttl_secs);
+    let claims = Claims {
+        sub: acc.id.clone(),
+        aud: app.config.auth.token_audience.clone(),
+        iss: TOKEN_ISSUER.into(),
+        iat: issued_at.timestamp(),
+        exp: expires_at.timestamp(),
+        jti: uuid::Uuid::new_v4().simple().to_string(),
+    };
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(app.config.auth.token_key.expose().as_bytes()),
+    )
+    .map_err(ApiError::internal)?;
+    Ok(IssuedToken {
+        token,
+        account_id: acc.id,
+        login_name: acc.login_name,
+        domain_id: dom_id,
+        domain_name: dom_name,
+        issued_at,
+        expires_at,
+    })
+}
+
+/// Verifies an `X-Auth-Token`: HS256 only, our audience and issuer, not expired by the app clock,
+/// and the account still active.
+pub async fn verify_token(app: &App, token: &str) -> ApiResult<Caller> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[app.config.auth.token_audience.as_str()]);
+    validation.set_issuer(&[TOKEN_ISSUER]);
+    validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+    // Expiry is checked against the application clock below, so tests can move time.
+    validation.validate_exp = false;
+    let data = jsonwebtoken::decode::<Claims>(
+        token.trim(),
+        &DecodingKey::from_secret(app.config.auth.token_key.expose().as_bytes()),
+        &validation,
+    )
+    .map_err(|_| bad_token("the token is invalid"))?;
+    if data.claims.exp <= app.now().timestamp() {
+        return Err(bad_token("the token has expired"));
+    }
+    load_caller(app, &data.claims.sub)
+        .await?
+        .ok_or_else(|| bad_token("the account is disabled"))
+}

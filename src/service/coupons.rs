@@ -1,0 +1,1186 @@
+//! Coupon quotas and partner coupons (30-coupons.md): the vendor grants quotas, partners issue
+//! coupons from them to resale customers and reclaim them, distributors carve reseller quotas.
+//!
+//! Value moves only through `crate::ledger` (quota and coupon balances are ledger accounts owned
+//! by the quota / coupon ids); each operation is one transaction with its business rows.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+
+use crate::{
+    db::{
+        self,
+        coupons::{
+            CouponChangeFilter, CouponChangeRow, CouponFilter, CouponRecordRow, CouponRow,
+            NewCoupon, NewCouponRecord, NewQuota, NewQuotaRecord, QuotaFilter, QuotaRecordFilter,
+            QuotaRecordRow, QuotaRow, RecordFilter,
+        },
+    },
+    domain::{ids::new_trans_id, Amount},
+    error::{codes, ApiError, ApiResult},
+    ledger::{self, AccountRef, Entry, JournalKind, LedgerError, Purpose},
+    service::{
+        auth::{CustomerCaller, PartnerCaller},
+        idempotency::{self, Effect, IdemRequest},
+        organisation,
+        partners::{self, Acting},
+    },
+    state::App,
+};
+
+pub const OP_ISSUE: &str = "1";
+pub const OP_RECLAIM: &str = "2";
+pub const OP_UNBIND_RECLAIM: &str = "3";
+pub const OP_SWITCH_RECLAIM: &str = "8";
+pub const OP_QUOTA_ISSUE: &str = "10";
+pub const OP_QUOTA_RECLAIM: &str = "11";
+
+fn quota_invalid() -> ApiError {
+    ApiError::business(
+        codes::QUOTA_INVALID,
+        "The coupon quota does not exist or its status is not normal.",
+    )
+}
+
+fn quota_entry(trans_id: &str, kind: JournalKind, at: DateTime<Utc>) -> Entry<'_> {
+    Entry { trans_id, kind, at }
+}
+
+fn quota_ref(id: &str) -> AccountRef<'_> {
+    AccountRef::new(id, Purpose::PartnerCouponQuota)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vendor (admin)
+
+/// What the vendor grants.
+#[derive(Debug, Clone)]
+pub struct GrantQuota {
+    pub partner_id: String,
+    pub quota_type: i16,
+    pub value: Amount,
+    pub effective_time: DateTime<Utc>,
+    pub expire_time: DateTime<Utc>,
+    pub min_face_value: Option<i64>,
+    pub max_face_value: Option<i64>,
+    pub max_coupons_per_issue: Option<i32>,
+    pub max_total_face_value_per_issue: Option<i64>,
+    pub cloud_service_types: Vec<String>,
+    pub product_ids: Vec<String>,
+    pub first_time_only: bool,
+    pub designated_customers: Vec<String>,
+}
+
+/// The vendor registers a product of a known cloud service type in the catalogue that coupon
+/// restrictions name.
+pub async fn register_product(
+    app: &App,
+    id: &str,
+    cloud_service_type: &str,
+    name: &str,
+) -> ApiResult<db::coupons::ProductRow> {
+    let mut conn = app.db.acquire().await?;
+    if !db::coupons::unknown_service_types(&mut conn, &[cloud_service_type.to_string()])
+        .await?
+        .is_empty()
+    {
+        return Err(ApiError::invalid(
+            "cloud_service_type",
+            format!("unknown cloud service type {cloud_service_type}"),
+        ));
+    }
+    let row = db::coupons::ProductRow {
+        id: id.to_string(),
+        cloud_service_type: cloud_service_type.to_string(),
+        name: name.to_string(),
+        created_at: app.now(),
+    };
+    if !db::coupons::insert_product(&mut conn, &row).await? {
+        return Err(ApiError::new(
+            crate::error::Code::ParameterInvalid,
+            "The product id is already registered.",
+        ));
+    }
+    Ok(row)
+}
+
+/// Refuses restriction lists naming an unknown cloud service type / product: with CBC.0100 on
+/// the named field (`as_parameter`, the vendor's own input) or with the documented business
+/// codes CBC.50000055 / CBC.50000054 (a partner issuing coupons).
+async fn check_catalogue(
+    conn: &mut PgConnection,
+    services: &[String],
+    products: &[String],
+    as_parameter: bool,
+) -> ApiResult<()> {
+    if let Some(t) = db::coupons::unknown_service_types(conn, services)
+        .await?
+        .first()
+    {
+        return Err(if as_parameter {
+            ApiError::invalid(
+                "cloud_service_types",
+                format!("unknown cloud service type {t}"),
+            )
+        } else {
+            ApiError::business(
+                codes::SERVICE_TYPE_NOT_FOUND,
+                format!("The cloud service type {t} does not exist."),
+            )
+        });
+    }
+    if let Some(p) = db::coupons::unknown_products(conn, products).await?.first() {
+        return Err(if as_parameter {
+            ApiError::invalid("product_ids", format!("unknown product {p}"))
+        } else {
+            ApiError::business(
+                codes::PRODUCT_NOT_FOUND,
+                format!("The product {p} does not exist."),
+            )
+        });
+    }
+    Ok(())
+}
+
+/// The vendor grants a partner a coupon quota (journal from `coupon_quota_source`) in the
+/// caller's transaction; the output is the new quota's id.
+impl Effect for GrantQuota {
+    type Output = String;
+    async fn apply(&self, app: &App, conn: &mut PgConnection) -> ApiResult<String> {
+        let g = self;
+        db::partners::find_partner(conn, &g.partner_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::business(codes::ACCOUNT_NOT_FOUND, "The partner does not exist.")
+            })?;
+        check_catalogue(conn, &g.cloud_service_types, &g.product_ids, true).await?;
+        let at = app.now();
+        let id = format!("CQ{}", uuid::Uuid::new_v4().simple());
+        db::coupons::insert_quota(
+            conn,
+            &NewQuota {
+                id: &id,
+                partner_id: &g.partner_id,
+                parent_quota_id: None,
+                quota_type: g.quota_type,
+                quota_value: g.value.fen(),
+                effective_time: g.effective_time,
+                expire_time: g.expire_time,
+                min_face_value: g.min_face_value,
+                max_face_value: g.max_face_value,
+                max_coupons_per_issue: g.max_coupons_per_issue,
+                max_total_face_value_per_issue: g.max_total_face_value_per_issue,
+                cloud_service_types: &g.cloud_service_types,
+                product_ids: &g.product_ids,
+                first_time_only: g.first_time_only,
+                designated_customers: &g.designated_customers,
+                at,
+            },
+        )
+        .await?;
+        let trans_id = new_trans_id("QG", at);
+        ledger::move_coupon_quota(
+            conn,
+            AccountRef::system(Purpose::CouponQuotaSource),
+            quota_ref(&id),
+            g.value,
+            &quota_entry(&trans_id, JournalKind::CouponQuotaGrant, at),
+        )
+        .await?;
+        Ok(id)
+    }
+}
+
+/// Grants a quota (`Idempotency-Key` supported: a replay answers with the same quota, as it is
+/// now) and returns it.
+pub async fn grant_quota(
+    app: &App,
+    g: GrantQuota,
+    key: Option<&IdemRequest>,
+) -> ApiResult<QuotaRow> {
+    let id = idempotency::run(app, key, &g).await?;
+    let mut conn = app.db.acquire().await?;
+    db::coupons::find_quota(&mut conn, &id, app.now(), false)
+        .await?
+        .ok_or_else(quota_invalid)
+}
+
+/// What the vendor changes on a quota.
+#[derive(Debug, Clone, Copy)]
+pub enum QuotaChange {
+    /// New total value; the difference moves to/from the balance (not below 0: CBC.99000013).
+    Value(i64),
+    Invalidate,
+    Freeze,
+    Unfreeze,
+}
+
+pub async fn change_quota(app: &App, quota_id: &str, change: QuotaChange) -> ApiResult<QuotaRow> {
+    let mut tx = app.db.begin().await?;
+    let at = app.now();
+    let q = db::coupons::find_quota(&mut tx, quota_id, at, true)
+        .await?
+        .ok_or_else(quota_invalid)?;
+    match change {
+        QuotaChange::Value(total) => {
+            if matches!(q.stored_status, 3 | 6) {
+                return Err(quota_invalid());
+            }
+            let delta = total - q.quota_value;
+            let trans_id = new_trans_id("QA", at);
+            let entry = quota_entry(&trans_id, JournalKind::CouponQuotaAdjust, at);
+            let src = AccountRef::system(Purpose::CouponQuotaSource);
+            let r = if delta > 0 {
+                ledger::move_coupon_quota(
+                    &mut tx,
+                    src,
+                    quota_ref(quota_id),
+                    Amount::from_fen(delta).map_err(ApiError::internal)?,
+                    &entry,
+                )
+                .await
+                .map(|_| ())
+            } else if delta < 0 {
+                ledger::move_coupon_quota(
+                    &mut tx,
+                    quota_ref(quota_id),
+                    src,
+                    Amount::from_fen(-delta).map_err(ApiError::internal)?,
+                    &entry,
+                )
+                .await
+                .map(|_| ())
+            } else {
+                Ok(())
+            };
+            r.map_err(insufficient_quota)?;
+            db::coupons::set_quota_value(&mut tx, quota_id, total, at).await?;
+        }
+        QuotaChange::Invalidate => {
+            if q.stored_status == 6 {
+                return Err(quota_invalid());
+            }
+            db::coupons::set_quota_status(&mut tx, quota_id, 3, at).await?;
+        }
+        QuotaChange::Freeze => {
+            if q.stored_status != 0 {
+                return Err(quota_invalid());
+            }
+            db::coupons::set_quota_status(&mut tx, quota_id, 5, at).await?;
+        }
+        QuotaChange::Unfreeze => {
+            if q.stored_status != 5 {
+                return Err(quota_invalid());
+            }
+            db::coupons::set_quota_status(&mut tx, quota_id, 0, at).await?;
+        }
+    }
+    let row = db::coupons::find_quota(&mut tx, quota_id, at, false)
+        .await?
+        .ok_or_else(quota_invalid)?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+fn insufficient_quota(e: LedgerError) -> ApiError {
+    match e {
+        LedgerError::Insufficient => ApiError::business(
+            codes::QUOTA_INSUFFICIENT,
+            "The coupon quota balance is insufficient.",
+        ),
+        other => other.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quotas (partner)
+
+/// The acting partner's own quotas (op. 1).
+pub async fn list_quotas(
+    app: &App,
+    caller: &PartnerCaller,
+    indirect_partner_id: Option<&str>,
+    mut filter: QuotaFilter,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<(i64, Vec<QuotaRow>)> {
+    let mut conn = app.db.acquire().await?;
+    let acting = partners::resolve_acting(&mut conn, caller, indirect_partner_id).await?;
+    filter.partner_id = Some(acting.partner_id);
+    Ok(db::coupons::list_quotas(&mut conn, app.now(), &filter, offset, limit).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue coupons (op. 2)
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuedCoupon {
+    pub customer_id: String,
+    pub coupon_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ItemError {
+    pub id: String,
+    pub error_code: String,
+    pub error_msg: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct IssueOutcome {
+    pub issued: Vec<IssuedCoupon>,
+    pub errors: Vec<ItemError>,
+}
+
+pub struct IssueCoupons {
+    pub caller: PartnerCaller,
+    pub quota_id: String,
+    pub customer_ids: Vec<String>,
+    pub face_value: Amount,
+    pub valid_time: Option<DateTime<Utc>>,
+    pub expire_time: Option<DateTime<Utc>>,
+    pub cloud_service_types: Vec<String>,
+    pub product_ids: Vec<String>,
+    pub memo: Option<String>,
+    pub indirect_partner_id: Option<String>,
+}
+
+/// A narrowed restriction: empty inherits the quota's; otherwise it must stay inside a non-empty
+/// quota list (CBC.99000023).
+fn narrow(asked: &[String], quota: &[String]) -> ApiResult<Vec<String>> {
+    if asked.is_empty() {
+        return Ok(quota.to_vec());
+    }
+    if !quota.is_empty() && asked.iter().any(|a| !quota.contains(a)) {
+        return Err(ApiError::business(
+            codes::RESTRICTION_EXCEEDS_QUOTA,
+            "The coupon's service/product restrictions exceed the quota's restrictions.",
+        ));
+    }
+    Ok(asked.to_vec())
+}
+
+/// Loads a quota the acting partner may issue from now: its own, normal status (CBC.99000012),
+/// within its validity window (CBC.99000017).
+async fn usable_quota(
+    conn: &mut PgConnection,
+    quota_id: &str,
+    partner_id: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<QuotaRow> {
+    let q = db::coupons::find_quota(conn, quota_id, now, false)
+        .await?
+        .filter(|q| q.partner_id == partner_id)
+        .ok_or_else(quota_invalid)?;
+    if q.stored_status != 0 {
+        return Err(quota_invalid());
+    }
+    if now < q.effective_time || now >= q.expire_time {
+        return Err(ApiError::business(
+            codes::QUOTA_OUTSIDE_WINDOW,
+            "The coupon quota is not yet effective or has expired.",
+        ));
+    }
+    Ok(q)
+}
+
+impl Effect for IssueCoupons {
+    type Output = IssueOutcome;
+    async fn apply(&self, app: &App, conn: &mut PgConnection) -> ApiResult<IssueOutcome> {
+        let acting =
+            partners::resolve_acting(conn, &self.caller, self.indirect_partner_id.as_deref())
+                .await?;
+        if self
+            .customer_ids
+            .iter()
+            .any(|c| *c == acting.partner_id || *c == self.caller.account_id)
+        {
+            return Err(ApiError::business(
+                codes::NO_SELF_ISSUE,
+                "A partner may not issue coupons to itself.",
+            ));
+        }
+        let now = app.now();
+        let q = usable_quota(conn, &self.quota_id, &acting.partner_id, now).await?;
+        if q.quota_type == 0 && db::coupons::in_coupon_usage_mode(conn, &acting.partner_id).await? {
+            return Err(ApiError::business(
+                codes::COUPON_USAGE_MODE,
+                "The partner uses the partner coupon usage mode and cannot issue vouchers.",
+            ));
+        }
+        let face = self.face_value.fen();
+        if q.min_face_value.is_some_and(|m| face < m) {
+            return Err(ApiError::business(
+                codes::FACE_VALUE_BELOW_MIN,
+                "The face value is below the quota's minimum.",
+            ));
+        }
+        if q.max_face_value.is_some_and(|m| face > m) {
+            return Err(ApiError::business(
+                codes::FACE_VALUE_ABOVE_MAX,
+                "The face value is above the quota's maximum.",
+            ));
+        }
+        let valid = self.valid_time.unwrap_or(q.effective_time);
+        let expire = self.expire_time.unwrap_or(q.expire_time);
+        if valid < q.effective_time || expire > q.expire_time {
+            return Err(ApiError::invalid(
+                "valid_time/expire_time",
+                "must lie within the quota's validity period",
+            ));
+        }
+        if valid >= expire || expire <= now {
+            return Err(ApiError::invalid(
+                "valid_time",
+                "must be before expire_time (and expire_time in the future)",
+            ));
+        }
+        check_catalogue(conn, &self.cloud_service_types, &self.product_ids, false).await?;
+        let services = narrow(&self.cloud_service_types, &q.cloud_service_types)?;
+        let products = narrow(&self.product_ids, &q.product_ids)?;
+        if !q.designated_customers.is_empty()
+            && self
+                .customer_ids
+                .iter()
+                .any(|c| !q.designated_customers.contains(c))
+        {
+            return Err(ApiError::business(
+                codes::DESIGNATED_CUSTOMERS_ONLY,
+                "This quota is applicable only to designated customers.",
+            ));
+        }
+        if q.first_time_only {
+            for c in &self.customer_ids {
+                if !db::coupons::is_first_association(conn, c).await? {
+                    return Err(ApiError::business(
+                        codes::FIRST_ASSOCIATION_ONLY,
+                        "This quota may only be issued to first-time-associated sub-customers.",
+                    ));
+                }
+            }
+        }
+        let coupon_type: i16 = if q.quota_type == 1 { 4 } else { 1 };
+        let status: i16 = if valid > now { 1 } else { 2 };
+        let mut out = IssueOutcome::default();
+        for (i, customer_id) in self.customer_ids.iter().enumerate() {
+            sqlx::query("savepoint issue_item")
+                .execute(&mut *conn)
+                .await?;
+            // Face value this call has already handed out.
+            let issued_total = out.issued.len() as i64 * face;
+            let r = async {
+                if q.max_coupons_per_issue
+                    .is_some_and(|m| i as i64 >= m as i64)
+                {
+                    return Err(ApiError::business(
+                        codes::TOO_MANY_COUPONS,
+                        "The number of coupons exceeds the quota's maximum per issue.",
+                    ));
+                }
+                if q.max_total_face_value_per_issue
+                    .is_some_and(|m| issued_total + face > m)
+                {
+                    return Err(ApiError::business(
+                        codes::TOTAL_FACE_VALUE_EXCEEDED,
+                        "The total face value of this issue exceeds the quota's allowed total.",
+                    ));
+                }
+                issuable_customer(conn, &self.caller, &acting, customer_id).await?;
+                let coupon_id = format!("CP{}", uuid::Uuid::new_v4().simple());
+                let trans_id = new_trans_id("CI", now);
+                ledger::issue_coupon(
+                    conn,
+                    &q.id,
+                    &coupon_id,
+                    self.face_value,
+                    &quota_entry(&trans_id, JournalKind::CouponIssue, now),
+                )
+                .await
+                .map_err(insufficient_quota)?;
+                db::coupons::insert_coupon(
+                    conn,
+                    &NewCoupon {
+                        id: &coupon_id,
+                        quota_id: &q.id,
+                        partner_id: &acting.partner_id,
+                        customer_id,
+                        coupon_type,
+                        face_value: face,
+                        status,
+                        effective_time: valid,
+                        expire_time: expire,
+                        memo: self.memo.as_deref(),
+                        cloud_service_types: &services,
+                        product_ids: &products,
+                        at: now,
+                    },
+                )
+                .await?;
+                record(
+                    conn,
+                    self,
+                    &acting,
+                    &q,
+                    OP_ISSUE,
+                    Some(&coupon_id),
+                    customer_id,
+                    face,
+                    "0",
+                    &trans_id,
+                    now,
+                )
+                .await?;
+                Ok(coupon_id)
+            }
+            .await;
+            match r {
+                Ok(coupon_id) => {
+                    sqlx::query("release savepoint issue_item")
+                        .execute(&mut *conn)
+                        .await?;
+                    out.issued.push(IssuedCoupon {
+                        customer_id: customer_id.clone(),
+                        coupon_id,
+                    });
+                }
+                Err(e) if e.code.status().is_client_error() => {
+                    sqlx::query("rollback to savepoint issue_item")
+                        .execute(&mut *conn)
+                        .await?;
+                    let id = new_trans_id("CF", now);
+                    record(
+                        conn,
+                        self,
+                        &acting,
+                        &q,
+                        OP_ISSUE,
+                        None,
+                        customer_id,
+                        face,
+                        "-1",
+                        &id,
+                        now,
+                    )
+                    .await?;
+                    out.errors.push(ItemError {
+                        id: customer_id.clone(),
+                        error_code: e.code.as_str().to_string(),
+                        error_msg: e.message.into_owned(),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        db::coupons::touch_quota(conn, &q.id, now).await?;
+        Ok(out)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    conn: &mut PgConnection,
+    op: &IssueCoupons,
+    acting: &Acting,
+    q: &QuotaRow,
+    operation_type: &str,
+    coupon_id: Option<&str>,
+    customer_id: &str,
+    amount: i64,
+    result: &str,
+    id: &str,
+    at: DateTime<Utc>,
+) -> ApiResult<()> {
+    db::coupons::insert_coupon_record(
+        conn,
+        &NewCouponRecord {
+            id,
+            partner_id: &acting.partner_id,
+            issuer_id: &op.caller.account_id,
+            operator_id: op.caller.actor_id(),
+            operation_type,
+            quota_id: &q.id,
+            quota_type: q.quota_type,
+            coupon_id,
+            customer_id,
+            amount,
+            result,
+            remark: op.memo.as_deref(),
+            at,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn not_sub_customer() -> ApiError {
+    ApiError::business(
+        codes::NOT_SUB_CUSTOMER,
+        "The customer is not a sub-customer of this partner.",
+    )
+}
+
+/// A sub-customer of the acting partner (CBC.99000035), within the caller's manager scope
+/// (CBC.99000000), resale-type (CBC.99000014).
+async fn issuable_customer(
+    conn: &mut PgConnection,
+    caller: &PartnerCaller,
+    acting: &Acting,
+    customer_id: &str,
+) -> ApiResult<()> {
+    let c = db::customers::find_customer_detail(conn, customer_id)
+        .await?
+        .filter(|c| c.partner_id.as_deref() == Some(acting.partner_id.as_str()))
+        .ok_or_else(not_sub_customer)?;
+    organisation::ensure_in_scope(conn, caller, &acting.partner_id, customer_id)
+        .await
+        .map_err(|_| {
+            ApiError::business(
+                codes::NO_CUSTOMER_PERMISSION,
+                "No permission to operate this customer.",
+            )
+        })?;
+    if c.association_type.as_deref() != Some("2") {
+        return Err(ApiError::business(
+            codes::COUPON_ADVISORY_CUSTOMER,
+            "Coupons cannot be issued to a customer of this association type (advisory sale).",
+        ));
+    }
+    if db::coupons::is_financially_custodied(conn, customer_id).await? {
+        return Err(ApiError::business(
+            codes::FINANCIALLY_CUSTODIED,
+            "Coupons cannot be issued to a financially-custodied enterprise sub-account.",
+        ));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issued coupons (op. 3) and the holder's own coupons (op. 10)
+
+pub async fn list_issued(
+    app: &App,
+    caller: &PartnerCaller,
+    indirect_partner_id: Option<&str>,
+    mut filter: CouponFilter,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<(i64, Vec<CouponRow>)> {
+    let mut conn = app.db.acquire().await?;
+    let acting = partners::resolve_acting(&mut conn, caller, indirect_partner_id).await?;
+    let now = app.now();
+    filter.partner_id = Some(acting.partner_id);
+    filter.resale_only = true;
+    filter.manager_ids = caller.manager_scope().map(<[String]>::to_vec);
+    // Coupons that expired more than two years ago are no longer listed.
+    filter.expired_after = Some(now - Duration::days(730));
+    Ok(db::coupons::list_coupons(&mut conn, now, &filter, offset, limit).await?)
+}
+
+/// Whose own coupons are listed (op. 10).
+pub enum Holder<'a> {
+    Partner(&'a PartnerCaller, Option<&'a str>),
+    Customer(&'a CustomerCaller),
+}
+
+pub async fn list_own(
+    app: &App,
+    holder: Holder<'_>,
+    mut filter: CouponFilter,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<(i64, Vec<CouponRow>)> {
+    let mut conn = app.db.acquire().await?;
+    let now = app.now();
+    let holder_id = match holder {
+        Holder::Partner(p, indirect) => {
+            partners::resolve_acting(&mut conn, p, indirect)
+                .await?
+                .partner_id
+        }
+        Holder::Customer(c) => c.account_id.clone(),
+    };
+    filter.holder_id = Some(holder_id);
+    filter.expired_after = Some(now - Duration::days(365));
+    Ok(db::coupons::list_coupons(&mut conn, now, &filter, offset, limit).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reclaim a coupon (op. 4)
+
+pub struct ReclaimCoupon {
+    pub caller: PartnerCaller,
+    pub coupon_id: String,
+    pub indirect_partner_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reclaimed {
+    pub amount: i64,
+}
+
+impl Effect for ReclaimCoupon {
+    type Output = Reclaimed;
+    async fn apply(&self, app: &App, conn: &mut PgConnection) -> ApiResult<Reclaimed> {
+        let acting =
+            partners::resolve_acting(conn, &self.caller, self.indirect_partner_id.as_deref())
+                .await?;
+        let now = app.now();
+        let c = db::coupons::find_coupon(conn, &self.coupon_id, now, true)
+            .await?
+            .filter(|c| c.partner_id == acting.partner_id)
+            .ok_or_else(not_sub_customer)?;
+        if c.customer_partner_id.as_deref() != Some(acting.partner_id.as_str()) {
+            return Err(not_sub_customer());
+        }
+        if !self.caller.may_see(c.manager_id.as_deref()) {
+            return Err(ApiError::business(
+                codes::NO_CUSTOMER_PERMISSION,
+                "No permission to operate this customer.",
+            ));
+        }
+        if c.association_type.as_deref() != Some("2") {
+            return Err(ApiError::business(
+                codes::RECLAIM_ADVISORY_COUPON,
+                "Coupons of advisory-sale customers cannot be reclaimed.",
+            ));
+        }
+        if !matches!(c.status, 1 | 2) {
+            return Err(ApiError::business(
+                codes::COUPON_NOT_RECLAIMABLE,
+                "The coupon has already expired, been used up or been reclaimed.",
+            ));
+        }
+        let amount = reclaim_one(
+            conn,
+            &ReclaimCtx {
+                partner_id: &acting.partner_id,
+                issuer_id: &self.caller.account_id,
+                operator_id: self.caller.actor_id(),
+                operation_type: OP_RECLAIM,
+                kind: JournalKind::CouponReclaim,
+                at: now,
+            },
+            &c.id,
+            &c.quota_id,
+            c.quota_type,
+            &c.customer_id,
+        )
+        .await?;
+        Ok(Reclaimed { amount })
+    }
+}
+
+struct ReclaimCtx<'a> {
+    partner_id: &'a str,
+    issuer_id: &'a str,
+    operator_id: &'a str,
+    operation_type: &'a str,
+    kind: JournalKind,
+    at: DateTime<Utc>,
+}
+
+/// Returns a coupon's whole remaining balance to its quota, marks it reclaimed (5) and writes the
+/// record; returns the amount (fen).
+async fn reclaim_one(
+    conn: &mut PgConnection,
+    ctx: &ReclaimCtx<'_>,
+    coupon_id: &str,
+    quota_id: &str,
+    quota_type: i16,
+    customer_id: &str,
+) -> ApiResult<i64> {
+    let trans_id = new_trans_id("CR", ctx.at);
+    let moved = ledger::reclaim_coupon(
+        conn,
+        coupon_id,
+        quota_id,
+        &quota_entry(&trans_id, ctx.kind, ctx.at),
+    )
+    .await?;
+    let amount = moved.map_or(0, |(_, a)| a);
+    db::coupons::set_coupon_status(conn, coupon_id, 5, ctx.at).await?;
+    db::coupons::touch_quota(conn, quota_id, ctx.at).await?;
+    db::coupons::insert_coupon_record(
+        conn,
+        &NewCouponRecord {
+            id: &trans_id,
+            partner_id: ctx.partner_id,
+            issuer_id: ctx.issuer_id,
+            operator_id: ctx.operator_id,
+            operation_type: ctx.operation_type,
+            quota_id,
+            quota_type,
+            coupon_id: Some(coupon_id),
+            customer_id,
+            amount,
+            result: "0",
+            remark: None,
+            at: ctx.at,
+        },
+    )
+    .await?;
+    Ok(amount)
+}
+
+/// Reclaims every usable partner coupon of a customer inside the caller's transaction, when the
+/// association ends (`switch` false: op. type 3) or leaves reseller mode (`switch` true: 8).
+/// Returns how many coupons were reclaimed.
+pub async fn unbind_coupons(
+    app: &App,
+    conn: &mut PgConnection,
+    actor_id: &str,
+    partner_id: &str,
+    customer_id: &str,
+    switch: bool,
+) -> ApiResult<usize> {
+    let now = app.now();
+    let coupons = db::coupons::reclaimable_coupons_of(conn, customer_id, partner_id, now).await?;
+    for (coupon_id, quota_id, quota_type) in &coupons {
+        reclaim_one(
+            conn,
+            &ReclaimCtx {
+                partner_id,
+                issuer_id: actor_id,
+                operator_id: actor_id,
+                operation_type: if switch {
+                    OP_SWITCH_RECLAIM
+                } else {
+                    OP_UNBIND_RECLAIM
+                },
+                kind: JournalKind::CouponUnbind,
+                at: now,
+            },
+            coupon_id,
+            quota_id,
+            *quota_type,
+            customer_id,
+        )
+        .await?;
+    }
+    Ok(coupons.len())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records (op. 5)
+
+pub async fn list_records(
+    app: &App,
+    caller: &PartnerCaller,
+    indirect_partner_id: Option<&str>,
+    mut filter: RecordFilter,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<(i64, Vec<CouponRecordRow>)> {
+    let mut conn = app.db.acquire().await?;
+    let acting = partners::resolve_acting(&mut conn, caller, indirect_partner_id).await?;
+    filter.manager_ids = caller.manager_scope().map(<[String]>::to_vec);
+    let (total, mut rows) =
+        db::coupons::list_coupon_records(&mut conn, &acting.partner_id, &filter, offset, limit)
+            .await?;
+    // The issuer's remark is visible only to the issuer.
+    for r in &mut rows {
+        if r.issuer_id != caller.account_id {
+            r.remark = None;
+        }
+    }
+    Ok((total, rows))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Customer coupon ledger (op. 11)
+
+pub async fn customer_changes(
+    app: &App,
+    caller: &CustomerCaller,
+    filter: CouponChangeFilter,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<(i64, Vec<CouponChangeRow>)> {
+    let mut conn = app.db.acquire().await?;
+    let c = db::customers::find_customer(&mut conn, &caller.account_id).await?;
+    if c.and_then(|c| c.association_type).as_deref() == Some("2") {
+        return Err(ApiError::business(
+            codes::CHANGE_RECORDS_NOT_SUPPORTED,
+            "Coupon change records are not supported for a partner's resale-type customers.",
+        ));
+    }
+    Ok(
+        db::coupons::list_coupon_changes(&mut conn, &caller.account_id, &filter, offset, limit)
+            .await?,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Distributor: reseller quotas (ops. 6–9)
+
+fn not_distributor() -> ApiError {
+    ApiError::access_denied()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuedQuota {
+    pub reseller_id: String,
+    pub quota_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct QuotaIssueOutcome {
+    pub issued: Vec<IssuedQuota>,
+    pub errors: Vec<ItemError>,
+}
+
+pub struct IssueResellerQuotas {
+    pub caller: PartnerCaller,
+    pub quota_id: String,
+    pub reseller_ids: Vec<String>,
+    pub amount: Amount,
+}
+
+impl Effect for IssueResellerQuotas {
+    type Output = QuotaIssueOutcome;
+    async fn apply(&self, app: &App, conn: &mut PgConnection) -> ApiResult<QuotaIssueOutcome> {
+        if !self.caller.is_distributor() {
+            return Err(not_distributor());
+        }
+        let now = app.now();
+        let q = db::coupons::find_quota(conn, &self.quota_id, now, true)
+            .await?
+            .filter(|q| q.partner_id == self.caller.account_id && q.parent_quota_id.is_none())
+            .filter(|q| q.status == 0)
+            .ok_or_else(quota_invalid)?;
+        let mut out = QuotaIssueOutcome::default();
+        for reseller_id in &self.reseller_ids {
+            sqlx::query("savepoint quota_item")
+                .execute(&mut *conn)
+                .await?;
+            let r = async {
+                let reseller = partners::resolve_acting(conn, &self.caller, Some(reseller_id)).await?;
+                if !q.designated_customers.is_empty() {
+                    for c in &q.designated_customers {
+                        let d = db::customers::find_customer_detail(conn, c).await?;
+                        if d.and_then(|d| d.partner_id).as_deref() != Some(reseller.partner_id.as_str()) {
+                            return Err(ApiError::business(
+                                codes::DESIGNATED_NOT_RESELLERS,
+                                "The quota's designated customers are not this reseller's sub-customers.",
+                            ));
+                        }
+                    }
+                }
+                let id = format!("CQ{}", uuid::Uuid::new_v4().simple());
+                db::coupons::insert_quota(
+                    conn,
+                    &NewQuota {
+                        id: &id,
+                        partner_id: &reseller.partner_id,
+                        parent_quota_id: Some(&q.id),
+                        quota_type: q.quota_type,
+                        quota_value: self.amount.fen(),
+                        effective_time: q.effective_time,
+                        expire_time: q.expire_time,
+                        min_face_value: q.min_face_value,
+                        max_face_value: q.max_face_value,
+                        max_coupons_per_issue: q.max_coupons_per_issue,
+                        max_total_face_value_per_issue: q.max_total_face_value_per_issue,
+                        cloud_service_types: &q.cloud_service_types,
+                        product_ids: &q.product_ids,
+                        first_time_only: q.first_time_only,
+                        designated_customers: &q.designated_customers,
+                        at: now,
+                    },
+                )
+                .await?;
+                let trans_id = new_trans_id("QI", now);
+                ledger::move_coupon_quota(
+                    conn,
+                    quota_ref(&q.id),
+                    quota_ref(&id),
+                    self.amount,
+                    &quota_entry(&trans_id, JournalKind::CouponQuotaIssue, now),
+                )
+                .await
+                .map_err(insufficient_quota)?;
+                db::coupons::insert_quota_record(
+                    conn,
+                    &NewQuotaRecord {
+                        id: &trans_id,
+                        partner_id: &self.caller.account_id,
+                        operator_id: self.caller.actor_id(),
+                        operation_type: OP_QUOTA_ISSUE,
+                        quota_id: &id,
+                        parent_quota_id: &q.id,
+                        indirect_partner_id: &reseller.partner_id,
+                        amount: self.amount.fen(),
+                        remark: None,
+                        at: now,
+                    },
+                )
+                .await?;
+                Ok(id)
+            }
+            .await;
+            match r {
+                Ok(quota_id) => {
+                    sqlx::query("release savepoint quota_item")
+                        .execute(&mut *conn)
+                        .await?;
+                    out.issued.push(IssuedQuota {
+                        reseller_id: reseller_id.clone(),
+                        quota_id,
+                    });
+                }
+                Err(e) if e.code.status().is_client_error() => {
+                    sqlx::query("rollback to savepoint quota_item")
+                        .execute(&mut *conn)
+                        .await?;
+                    out.errors.push(ItemError {
+                        id: reseller_id.clone(),
+                        error_code: e.code.as_str().to_string(),
+                        error_msg: e.message.into_owned(),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        db::coupons::touch_quota(conn, &q.id, now).await?;
+        Ok(out)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReclaimedQuota {
+    pub quota_id: String,
+    /// The reseller quota's balance after the reclaim (fen).
+    pub balance: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct QuotaReclaimOutcome {
+    pub reclaimed: Vec<ReclaimedQuota>,
+    pub errors: Vec<ItemError>,
+}
+
+pub struct ReclaimResellerQuotas {
+    pub caller: PartnerCaller,
+    pub quota_ids: Vec<String>,
+    pub remark: Option<String>,
+}
+
+impl Effect for ReclaimResellerQuotas {
+    type Output = QuotaReclaimOutcome;
+    async fn apply(&self, app: &App, conn: &mut PgConnection) -> ApiResult<QuotaReclaimOutcome> {
+        if !self.caller.is_distributor() {
+            return Err(not_distributor());
+        }
+        let now = app.now();
+        let mut out = QuotaReclaimOutcome::default();
+        for quota_id in &self.quota_ids {
+            sqlx::query("savepoint quota_item")
+                .execute(&mut *conn)
+                .await?;
+            let r = async {
+                let q = db::coupons::find_quota(conn, quota_id, now, true)
+                    .await?
+                    .filter(|q| q.stored_status != 6)
+                    .ok_or_else(quota_invalid)?;
+                let parent_id = q.parent_quota_id.clone().ok_or_else(quota_invalid)?;
+                let parent = db::coupons::find_quota(conn, &parent_id, now, true)
+                    .await?
+                    .filter(|p| p.partner_id == self.caller.account_id)
+                    .ok_or_else(quota_invalid)?;
+                let balance = ledger::lock_quota_balance(conn, &q.id).await?;
+                let trans_id = new_trans_id("QR", now);
+                if let Ok(amount) = Amount::from_fen(balance) {
+                    ledger::move_coupon_quota(
+                        conn,
+                        quota_ref(&q.id),
+                        quota_ref(&parent.id),
+                        amount,
+                        &quota_entry(&trans_id, JournalKind::CouponQuotaReclaim, now),
+                    )
+                    .await?;
+                }
+                db::coupons::set_quota_status(conn, &q.id, 6, now).await?;
+                db::coupons::touch_quota(conn, &parent.id, now).await?;
+                db::coupons::insert_quota_record(
+                    conn,
+                    &NewQuotaRecord {
+                        id: &trans_id,
+                        partner_id: &self.caller.account_id,
+                        operator_id: self.caller.actor_id(),
+                        operation_type: OP_QUOTA_RECLAIM,
+                        quota_id: &q.id,
+                        parent_quota_id: &parent.id,
+                        indirect_partner_id: &q.partner_id,
+                        amount: balance,
+                        remark: self.remark.as_deref(),
+                        at: now,
+                    },
+                )
+                .await?;
+                Ok::<(), ApiError>(())
+            }
+            .await;
+            match r {
+                Ok(()) => {
+                    sqlx::query("release savepoint quota_item")
+                        .execute(&mut *conn)
+                        .await?;
+                    out.reclaimed.push(ReclaimedQuota {
+                        quota_id: quota_id.clone(),
+                        balance: 0,
+                    });
+                }
+                Err(e) if e.code.status().is_client_error() => {
+                    sqlx::query("rollback to savepoint quota_item")
+                        .execute(&mut *conn)
+                        .await?;
+                    out.errors.push(ItemError {
+                        id: quota_id.clone(),
+                        error_code: e.code.as_str().to_string(),
+                        error_msg: e.message.into_owned(),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Quotas a distributor issued to its resellers (op. 9).
+pub async fn list_issued_quotas(
+    app: &App,
+    caller: &PartnerCaller,
+    mut filter: QuotaFilter,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<(i64, Vec<QuotaRow>)> {
+    if !caller.is_distributor() {
+        return Err(not_distributor());
+    }
+    let mut conn = app.db.acquire().await?;
+    filter.parent_owner_id = Some(caller.account_id.clone());
+    Ok(db::coupons::list_quotas(&mut conn, app.now(), &filter, offset, limit).await?)
+}
+
+/// Quota issue/reclaim records of a distributor (op. 8).
+pub async fn list_quota_records(
+    app: &App,
+    caller: &PartnerCaller,
+    filter: QuotaRecordFilter,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<(i64, Vec<QuotaRecordRow>)> {
+    if !caller.is_distributor() {
+        return Err(not_distributor());
+    }
+    let mut conn = app.db.acquire().await?;
+    if let Some(r) = filter.indirect_partner_id.as_deref() {
+        partners::resolve_acting(&mut conn, caller, Some(r)).await?;
+    }
+    Ok(
+        db::coupons::list_quota_records(&mut conn, &caller.account_id, &filter, offset, limit)
+            .await?,
+    )
+}

@@ -1,0 +1,126 @@
+//! `Idempotency-Key` for money-moving calls: the first outcome (success or business rejection) is
+//! stored per caller in the same transaction as the effect and replayed for the same request; the
+//! same key with another request is 422; a duplicate arriving while the first is still running is
+//! 409 (a non-blocking advisory lock per caller and key).
+
+use std::future::Future;
+
+use serde::{de::DeserializeOwned, Serialize};
+use sqlx::PgConnection;
+
+use crate::{
+    db,
+    error::{ApiError, ApiResult, Code},
+    state::App,
+};
+
+/// A request that carried an `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub struct IdemRequest {
+    /// Keys are scoped per caller (a partner's account id, or `admin`).
+    pub caller_id: String,
+    pub key: String,
+    /// Hash of method, path and the canonical JSON body.
+    pub request_hash: String,
+}
+
+/// A money-moving operation run inside the caller's transaction.
+pub trait Effect: Sync {
+    type Output: Serialize + DeserializeOwned + Send;
+    fn apply<'a>(
+        &'a self,
+        app: &'a App,
+        conn: &'a mut PgConnection,
+    ) -> impl Future<Output = ApiResult<Self::Output>> + Send + 'a;
+}
+
+/// Runs `effect` in one transaction; with a key, stores or replays its outcome.
+pub async fn run<E: Effect>(
+    app: &App,
+    idem: Option<&IdemRequest>,
+    effect: &E,
+) -> ApiResult<E::Output> {
+    let mut tx = app.db.begin().await?;
+    let Some(k) = idem else {
+        return match effect.apply(app, &mut tx).await {
+            Ok(out) => {
+                tx.commit().await?;
+                Ok(out)
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                Err(e)
+            }
+        };
+    };
+    if !db::idempotency::try_lock(&mut tx, &k.caller_id, &k.key).await? {
+        return Err(ApiError::new(
+            Code::RequestInProgress,
+            "A request with this Idempotency-Key is still being processed; retry later.",
+        ));
+    }
+    if let Some(stored) = db::idempotency::find(&mut tx, &k.caller_id, &k.key).await? {
+        // Roll back explicitly, not by `drop`: a dropped sqlx transaction ends only when its
+        // connection is next used, so the transaction-scoped lock would outlive this response and
+        // the caller's next request with this key would wrongly see 409.
+        tx.rollback().await?;
+        if stored.request_hash != k.request_hash {
+            return Err(ApiError::new(
+                Code::IdempotencyKeyReused,
+                "This Idempotency-Key was used with a different request.",
+            ));
+        }
+        return replay(stored);
+    }
+    // A savepoint lets a business rejection be stored while its partial effect is rolled back.
+    sqlx::query("savepoint effect").execute(&mut *tx).await?;
+    let result = effect.apply(app, &mut tx).await;
+    let (status, body) = match &result {
+        Ok(out) => (200, serde_json::to_string(out).map_err(ApiError::internal)?),
+        Err(e) if e.code.status().is_client_error() => {
+            sqlx::query("rollback to savepoint effect")
+                .execute(&mut *tx)
+                .await?;
+            let body = serde_json::json!({"error_code": e.code.as_str(), "error_msg": e.message});
+            (e.code.status().as_u16() as i16, body.to_string())
+        }
+        // Internal errors are not stored: the transaction rolls back (and the lock is released)
+        // before answering, so a retry may succeed.
+        Err(_) => {
+            tx.rollback().await?;
+            return result;
+        }
+    };
+    db::idempotency::insert(
+        &mut tx,
+        &db::idempotency::NewOutcome {
+            caller_id: &k.caller_id,
+            key: &k.key,
+            request_hash: &k.request_hash,
+            status,
+            body: &body,
+            created_at: app.now(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    result
+}
+
+fn replay<T: DeserializeOwned>(stored: db::idempotency::StoredOutcome) -> ApiResult<T> {
+    if stored.status == 200 {
+        return serde_json::from_str(&stored.body).map_err(ApiError::internal);
+    }
+    let v: serde_json::Value = serde_json::from_str(&stored.body).map_err(ApiError::internal)?;
+    let code = v["error_code"].as_str().and_then(Code::from_wire);
+    match code {
+        Some(code) => Err(ApiError::new(
+            code,
+            v["error_msg"].as_str().unwrap_or_default().to_string(),
+        )),
+        None => Err(ApiError::internal(anyhow::anyhow!(
+            "stored idempotent outcome with an unknown code: {}",
+            stored.body
+        ))),
+    }
+}

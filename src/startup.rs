@@ -1,0 +1,110 @@
+//! Building and running the application: pool, migrations, state, router, graceful shutdown.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use sqlx::{postgres::PgPoolOptions, PgPool};
+use tokio::net::TcpListener;
+
+use crate::{
+    config::Config,
+    crypto::SecretBox,
+    http,
+    service::sms::SmsSender,
+    state::{App, AppState, Clock, SystemClock},
+};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub async fn connect(config: &Config, url: &str) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(config.database.max_connections)
+        .min_connections(config.database.min_connections)
+        .acquire_timeout(Duration::from_secs(config.database.acquire_timeout_secs))
+        .connect(url)
+        .await
+        .context("connecting to PostgreSQL")
+}
+
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(pool).await.context("applying migrations")
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates and binds (port 0 picks a free port). `clock` defaults to the system clock.
+    pub async fn build(
+        config: Config,
+        database_url: &str,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> anyhow::Result<Application> {
+        let pool = connect(&config, database_url).await?;
+        migrate(&pool).await?;
+        let listener = TcpListener::bind(config.http.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+        let secrets = SecretBox::from_base64(config.auth.secret_encryption_key.expose())
+            .map_err(|e| anyhow::anyhow!("auth.secret_encryption_key: {e}"))?;
+        let sms = SmsSender::from_config(&config.sms)?;
+        let limiter = http::ratelimit::RateLimiter::new(config.http.rate_limit_per_minute);
+        let state = AppState(Arc::new(App {
+            db: pool,
+            config,
+            secrets,
+            clock: clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            metrics: Default::default(),
+            limiter,
+            sms,
+            funding_batches: Default::default(),
+        }));
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = http::router(self.state.clone());
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")?;
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}

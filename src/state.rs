@@ -1,0 +1,79 @@
+//! Application state shared by every handler: pool, configuration, keys, clock, metrics.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::{
+    config::Config,
+    crypto::SecretBox,
+    http::{metrics::Metrics, ratelimit::RateLimiter},
+    service::{funding::Coalescer, sms::SmsSender},
+};
+
+/// The source of "now". Tests use a [`ManualClock`] to move time instead of sleeping.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until told to move.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> Self {
+        ManualClock(Mutex::new(start))
+    }
+    pub fn set(&self, t: DateTime<Utc>) {
+        *self.0.lock().expect("clock lock") = t;
+    }
+    pub fn advance(&self, d: chrono::Duration) {
+        let mut t = self.0.lock().expect("clock lock");
+        *t += d;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock lock")
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+pub struct App {
+    pub db: PgPool,
+    pub config: Config,
+    pub secrets: SecretBox,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+    pub sms: SmsSender,
+    /// Per-caller flow control of the partner/customer API.
+    pub limiter: RateLimiter,
+    /// Concurrent fundings and reclaims of one partner, coalesced into one transaction.
+    pub funding_batches: Coalescer,
+}
+
+impl App {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
