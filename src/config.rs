@@ -40,6 +40,7 @@ pub struct Config {
     pub log: LogConfig,
     pub sms: SmsConfig,
     pub customers: CustomersConfig,
+    pub idempotency: IdempotencyConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -131,6 +132,14 @@ pub struct CustomersConfig {
     pub mobile_registration_limit: i64,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencyConfig {
+    /// How long a stored `Idempotency-Key` outcome is kept and replayed, in hours. After that the
+    /// key is forgotten: a request reusing it runs as a new request.
+    pub retention_hours: i64,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -168,6 +177,9 @@ impl Default for Config {
             },
             customers: CustomersConfig {
                 mobile_registration_limit: 5,
+            },
+            idempotency: IdempotencyConfig {
+                retention_hours: 7 * 24,
             },
         }
     }
@@ -252,6 +264,9 @@ impl Config {
         }
         if self.customers.mobile_registration_limit < 1 {
             return bad("customers.mobile_registration_limit must be at least 1");
+        }
+        if !(1..=24 * 365).contains(&self.idempotency.retention_hours) {
+            return bad("idempotency.retention_hours must be between 1 and 8760");
         }
         Ok(())
     }

@@ -80,12 +80,29 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = http::router(self.state.clone());
-        axum::serve(self.listener, router)
+        let sweeper = tokio::spawn(sweep_idempotency_keys(self.state.clone()));
+        let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("serving HTTP")?;
+            .context("serving HTTP");
+        sweeper.abort();
+        served?;
         self.state.db.close().await;
         Ok(())
+    }
+}
+
+/// Deletes expired `Idempotency-Key` outcomes every ten minutes while the server runs.
+async fn sweep_idempotency_keys(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match crate::service::idempotency::sweep_expired(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "expired idempotency keys swept"),
+            Err(e) => tracing::warn!(error = ?e.source, "idempotency key sweep failed"),
+        }
     }
 }
 

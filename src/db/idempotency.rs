@@ -60,3 +60,29 @@ pub async fn insert(conn: &mut PgConnection, o: &NewOutcome<'_>) -> sqlx::Result
     .await?;
     Ok(())
 }
+
+/// Forgets this key's outcome when it was stored before `before` (retention over).
+pub async fn forget_if_older(
+    conn: &mut PgConnection,
+    caller_id: &str,
+    key: &str,
+    before: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "delete from idempotency_key where caller_id = $1 and key = $2 and created_at < $3",
+        caller_id,
+        key,
+        before
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes every outcome stored before `before`; returns how many.
+pub async fn sweep(conn: &mut PgConnection, before: DateTime<Utc>) -> sqlx::Result<u64> {
+    let done = sqlx::query!("delete from idempotency_key where created_at < $1", before)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

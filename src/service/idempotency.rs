@@ -1,7 +1,8 @@
 //! `Idempotency-Key` for money-moving calls: the first outcome (success or business rejection) is
 //! stored per caller in the same transaction as the effect and replayed for the same request; the
 //! same key with another request is 422; a duplicate arriving while the first is still running is
-//! 409 (a non-blocking advisory lock per caller and key).
+//! 409 (a non-blocking advisory lock per caller and key). Outcomes are kept for
+//! `idempotency.retention_hours`; an older key is forgotten and the request runs anew.
 
 use std::future::Future;
 
@@ -59,6 +60,7 @@ pub async fn run<E: Effect>(
             "A request with this Idempotency-Key is still being processed; retry later.",
         ));
     }
+    db::idempotency::forget_if_older(&mut tx, &k.caller_id, &k.key, retention_cutoff(app)).await?;
     if let Some(stored) = db::idempotency::find(&mut tx, &k.caller_id, &k.key).await? {
         // Roll back explicitly, not by `drop`: a dropped sqlx transaction ends only when its
         // connection is next used, so the transaction-scoped lock would outlive this response and
@@ -105,6 +107,17 @@ pub async fn run<E: Effect>(
     .await?;
     tx.commit().await?;
     result
+}
+
+/// Outcomes stored before this instant are past `idempotency.retention_hours`.
+fn retention_cutoff(app: &App) -> chrono::DateTime<chrono::Utc> {
+    app.now() - chrono::Duration::hours(app.config.idempotency.retention_hours)
+}
+
+/// Deletes the outcomes past retention (run periodically by the server); returns how many.
+pub async fn sweep_expired(app: &App) -> ApiResult<u64> {
+    let mut conn = app.db.acquire().await?;
+    Ok(db::idempotency::sweep(&mut conn, retention_cutoff(app)).await?)
 }
 
 fn replay<T: DeserializeOwned>(stored: db::idempotency::StoredOutcome) -> ApiResult<T> {

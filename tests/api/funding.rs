@@ -926,21 +926,23 @@ async fn concurrent_requests_with_one_key_make_one_journal_and_the_rest_get_409_
     app.assert_audit_ok().await;
 }
 
+/// An admin deposit of `amount` (JSON number text) with an `Idempotency-Key`.
+async fn keyed_deposit(app: &TestApp, p: &Creds, key: &str, amount: &str) -> Resp {
+    let req = app
+        .http
+        .post(format!("{}/admin/v1/partners/{}/deposits", app.base, p.id))
+        .bearer_auth(crate::helpers::ADMIN_TOKEN)
+        .header("Idempotency-Key", key)
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"amount": {amount}}}"#));
+    app.send(req).await
+}
+
 #[tokio::test]
 async fn admin_deposits_honour_idempotency_keys() {
     let app = TestApp::spawn().await;
     let p = app.create_partner("solution_provider", None).await;
-    let url = format!("{}/admin/v1/partners/{}/deposits", app.base, p.id);
-    let send = |key: &'static str, amount: &'static str| {
-        let req = app
-            .http
-            .post(&url)
-            .bearer_auth(crate::helpers::ADMIN_TOKEN)
-            .header("Idempotency-Key", key)
-            .header("content-type", "application/json")
-            .body(format!(r#"{{"amount": {amount}}}"#));
-        app.send(req)
-    };
+    let send = |key: &'static str, amount: &'static str| keyed_deposit(&app, &p, key, amount);
     let a = send("dep-1", "1000.00").await;
     let b = send("dep-1", "1000.00").await;
     assert_eq!((a.status, b.status), (201, 201), "{} {}", a.text, b.text);
@@ -959,6 +961,40 @@ async fn admin_deposits_honour_idempotency_keys() {
         send(key, "2.00").await.err(422, "CBC.0101");
     }
     assert_eq!(cash(&app, &p).await, "1008.00");
+    app.assert_audit_ok().await;
+}
+
+#[tokio::test]
+async fn idempotency_keys_are_replayed_within_the_retention_then_forgotten_and_swept() {
+    let app = TestApp::spawn().await;
+    let p = app.create_partner("solution_provider", None).await;
+    let send = |key: &'static str, amount: &'static str| keyed_deposit(&app, &p, key, amount);
+    let stored = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from idempotency_key")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(send("k", "10.00").await.status, 201);
+    // Default retention: 168 hours. Just inside it the key still binds its first request.
+    app.clock.advance(chrono::Duration::hours(167));
+    send("k", "20.00").await.err(422, "CBC.0101");
+    // Past it the key is forgotten: the new request runs and is the one stored from now on.
+    app.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(send("k", "20.00").await.status, 201);
+    send("k", "10.00").await.err(422, "CBC.0101");
+    assert_eq!(cash(&app, &p).await, "30.00");
+    assert_eq!(stored().await, 1);
+
+    // The periodic sweep deletes only the outcomes past retention.
+    assert_eq!(send("other", "1.00").await.status, 201);
+    app.clock.advance(chrono::Duration::hours(100));
+    assert_eq!(send("fresh", "1.00").await.status, 201);
+    app.clock.advance(chrono::Duration::hours(100));
+    let swept = partner_center::service::idempotency::sweep_expired(&app.state)
+        .await
+        .unwrap();
+    assert_eq!((swept, stored().await), (2, 1));
     app.assert_audit_ok().await;
 }
 

@@ -8,7 +8,7 @@ use partner_center::{
     config::{Config, Secret},
     signing,
     startup::Application,
-    state::ManualClock,
+    state::{AppState, ManualClock},
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -109,6 +109,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub pool: PgPool,
+    /// The running server's state (for calling services directly, e.g. background jobs).
+    pub state: AppState,
     db_name: String,
     server: tokio::task::JoinHandle<()>,
 }
@@ -145,7 +147,8 @@ impl TestApp {
             .await
             .expect("build app");
         let addr = app.local_addr();
-        let pool = app.state().db.clone();
+        let state = app.state();
+        let pool = state.db.clone();
         let server = tokio::spawn(async move {
             app.run_until(std::future::pending()).await.ok();
         });
@@ -155,6 +158,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             clock,
             pool,
+            state,
             db_name,
             server,
         }
