@@ -327,6 +327,17 @@ pub struct ItemError {
     pub error_msg: String,
 }
 
+impl ItemError {
+    /// The rejection of one batch item, reported against its id.
+    fn new(id: &str, e: ApiError) -> Self {
+        ItemError {
+            id: id.to_string(),
+            error_code: e.code.as_str().to_string(),
+            error_msg: e.message.into_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct IssueOutcome {
     pub issued: Vec<IssuedCoupon>,
@@ -464,9 +475,7 @@ impl Effect for IssueCoupons {
         let status: i16 = if valid > now { 1 } else { 2 };
         let mut out = IssueOutcome::default();
         for (i, customer_id) in self.customer_ids.iter().enumerate() {
-            sqlx::query("savepoint issue_item")
-                .execute(&mut *conn)
-                .await?;
+            super::batch::begin_item(conn).await?;
             // Face value this call has already handed out.
             let issued_total = out.issued.len() as i64 * face;
             let r = async {
@@ -534,20 +543,14 @@ impl Effect for IssueCoupons {
                 Ok(coupon_id)
             }
             .await;
-            match r {
+            match super::batch::end_item(conn, r).await? {
                 Ok(coupon_id) => {
-                    sqlx::query("release savepoint issue_item")
-                        .execute(&mut *conn)
-                        .await?;
                     out.issued.push(IssuedCoupon {
                         customer_id: customer_id.clone(),
                         coupon_id,
                     });
                 }
-                Err(e) if e.code.status().is_client_error() => {
-                    sqlx::query("rollback to savepoint issue_item")
-                        .execute(&mut *conn)
-                        .await?;
+                Err(e) => {
                     let id = new_trans_id("CF", now);
                     record(
                         conn,
@@ -563,13 +566,8 @@ impl Effect for IssueCoupons {
                         now,
                     )
                     .await?;
-                    out.errors.push(ItemError {
-                        id: customer_id.clone(),
-                        error_code: e.code.as_str().to_string(),
-                        error_msg: e.message.into_owned(),
-                    });
+                    out.errors.push(ItemError::new(customer_id, e));
                 }
-                Err(e) => return Err(e),
             }
         }
         db::coupons::touch_quota(conn, &q.id, now).await?;
@@ -951,9 +949,7 @@ impl Effect for IssueResellerQuotas {
             .ok_or_else(quota_invalid)?;
         let mut out = QuotaIssueOutcome::default();
         for reseller_id in &self.reseller_ids {
-            sqlx::query("savepoint quota_item")
-                .execute(&mut *conn)
-                .await?;
+            super::batch::begin_item(conn).await?;
             let r = async {
                 let reseller = partners::resolve_acting(conn, &self.caller, Some(reseller_id)).await?;
                 if !q.designated_customers.is_empty() {
@@ -1019,27 +1015,16 @@ impl Effect for IssueResellerQuotas {
                 Ok(id)
             }
             .await;
-            match r {
+            match super::batch::end_item(conn, r).await? {
                 Ok(quota_id) => {
-                    sqlx::query("release savepoint quota_item")
-                        .execute(&mut *conn)
-                        .await?;
                     out.issued.push(IssuedQuota {
                         reseller_id: reseller_id.clone(),
                         quota_id,
                     });
                 }
-                Err(e) if e.code.status().is_client_error() => {
-                    sqlx::query("rollback to savepoint quota_item")
-                        .execute(&mut *conn)
-                        .await?;
-                    out.errors.push(ItemError {
-                        id: reseller_id.clone(),
-                        error_code: e.code.as_str().to_string(),
-                        error_msg: e.message.into_owned(),
-                    });
+                Err(e) => {
+                    out.errors.push(ItemError::new(reseller_id, e));
                 }
-                Err(e) => return Err(e),
             }
         }
         db::coupons::touch_quota(conn, &q.id, now).await?;
@@ -1075,9 +1060,7 @@ impl Effect for ReclaimResellerQuotas {
         let now = app.now();
         let mut out = QuotaReclaimOutcome::default();
         for quota_id in &self.quota_ids {
-            sqlx::query("savepoint quota_item")
-                .execute(&mut *conn)
-                .await?;
+            super::batch::begin_item(conn).await?;
             let r = async {
                 let q = db::coupons::find_quota(conn, quota_id, now, true)
                     .await?
@@ -1121,27 +1104,16 @@ impl Effect for ReclaimResellerQuotas {
                 Ok::<(), ApiError>(())
             }
             .await;
-            match r {
+            match super::batch::end_item(conn, r).await? {
                 Ok(()) => {
-                    sqlx::query("release savepoint quota_item")
-                        .execute(&mut *conn)
-                        .await?;
                     out.reclaimed.push(ReclaimedQuota {
                         quota_id: quota_id.clone(),
                         balance: 0,
                     });
                 }
-                Err(e) if e.code.status().is_client_error() => {
-                    sqlx::query("rollback to savepoint quota_item")
-                        .execute(&mut *conn)
-                        .await?;
-                    out.errors.push(ItemError {
-                        id: quota_id.clone(),
-                        error_code: e.code.as_str().to_string(),
-                        error_msg: e.message.into_owned(),
-                    });
+                Err(e) => {
+                    out.errors.push(ItemError::new(quota_id, e));
                 }
-                Err(e) => return Err(e),
             }
         }
         Ok(out)

@@ -280,9 +280,7 @@ impl Effect for BatchFund {
                 .await?;
         let mut out = Vec::with_capacity(self.items.len());
         for (customer_id, amount) in &self.items {
-            sqlx::query("savepoint batch_item")
-                .execute(&mut *conn)
-                .await?;
+            super::batch::begin_item(conn).await?;
             let r = async {
                 resale_customer_of(
                     conn,
@@ -307,11 +305,8 @@ impl Effect for BatchFund {
                 .await
             }
             .await;
-            match r {
+            match super::batch::end_item(conn, r).await? {
                 Ok(t) => {
-                    sqlx::query("release savepoint batch_item")
-                        .execute(&mut *conn)
-                        .await?;
                     out.push(BatchItemOutcome {
                         customer_id: customer_id.clone(),
                         trans_id: Some(t.trans_id),
@@ -319,10 +314,7 @@ impl Effect for BatchFund {
                         error_msg: None,
                     });
                 }
-                Err(e) if e.code.status().is_client_error() => {
-                    sqlx::query("rollback to savepoint batch_item")
-                        .execute(&mut *conn)
-                        .await?;
+                Err(e) => {
                     out.push(BatchItemOutcome {
                         customer_id: customer_id.clone(),
                         trans_id: None,
@@ -330,7 +322,6 @@ impl Effect for BatchFund {
                         error_msg: Some(e.message.into_owned()),
                     });
                 }
-                Err(e) => return Err(e),
             }
         }
         Ok(out)

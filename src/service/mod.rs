@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod association;
 pub mod auth;
+pub mod batch;
 pub mod coupons;
 pub mod customers;
 pub mod funding;
