@@ -109,14 +109,39 @@ pub async fn count_customers_with_mobile(
     .await
 }
 
+/// An access key with everything needed to turn it into a caller (one round trip per request).
 #[derive(Debug)]
 pub struct AccessKeyRow {
-    pub access_key: String,
-    pub account_id: String,
     pub secret_nonce: Vec<u8>,
     pub secret_ciphertext: Vec<u8>,
     pub status: String,
+    pub id: String,
+    pub kind: String,
+    pub login_name: String,
     pub account_status: String,
+    pub partner_type: Option<String>,
+    pub distributor_id: Option<String>,
+    pub xaccount_type: Option<String>,
+    pub restricted: Option<bool>,
+    pub sandbox: Option<bool>,
+    pub customer_partner_id: Option<String>,
+}
+
+impl AccessKeyRow {
+    pub fn into_caller_row(self) -> CallerRow {
+        CallerRow {
+            id: self.id,
+            kind: self.kind,
+            login_name: self.login_name,
+            status: self.account_status,
+            partner_type: self.partner_type,
+            distributor_id: self.distributor_id,
+            xaccount_type: self.xaccount_type,
+            restricted: self.restricted,
+            sandbox: self.sandbox,
+            customer_partner_id: self.customer_partner_id,
+        }
+    }
 }
 
 pub async fn find_access_key(
@@ -125,10 +150,15 @@ pub async fn find_access_key(
 ) -> sqlx::Result<Option<AccessKeyRow>> {
     sqlx::query_as!(
         AccessKeyRow,
-        "select k.access_key, k.account_id, k.secret_nonce, k.secret_ciphertext, k.status,
-                a.status as account_status
-         from access_key k join account a on a.id = k.account_id
-         where k.access_key = $1",
+        r#"select k.secret_nonce, k.secret_ciphertext, k.status,
+                  a.id, a.kind, a.login_name, a.status as account_status,
+                  p.partner_type as "partner_type?", p.distributor_id as "distributor_id?",
+                  p.xaccount_type as "xaccount_type?", p.restricted as "restricted?",
+                  p.sandbox as "sandbox?", c.partner_id as "customer_partner_id?"
+           from access_key k join account a on a.id = k.account_id
+                left join partner p on p.account_id = a.id
+                left join customer c on c.account_id = a.id
+           where k.access_key = $1"#,
         access_key
     )
     .fetch_optional(conn)
@@ -220,6 +250,8 @@ pub struct CallerRow {
     pub xaccount_type: Option<String>,
     pub restricted: Option<bool>,
     pub sandbox: Option<bool>,
+    /// A customer's partner (none when unassociated or not a customer).
+    pub customer_partner_id: Option<String>,
 }
 
 pub async fn find_caller_row(conn: &mut PgConnection, id: &str) -> sqlx::Result<Option<CallerRow>> {
@@ -228,8 +260,9 @@ pub async fn find_caller_row(conn: &mut PgConnection, id: &str) -> sqlx::Result<
         r#"select a.id, a.kind, a.login_name, a.status,
                   p.partner_type as "partner_type?", p.distributor_id as "distributor_id?",
                   p.xaccount_type as "xaccount_type?", p.restricted as "restricted?",
-                  p.sandbox as "sandbox?"
+                  p.sandbox as "sandbox?", c.partner_id as "customer_partner_id?"
            from account a left join partner p on p.account_id = a.id
+                left join customer c on c.account_id = a.id
            where a.id = $1"#,
         id
     )

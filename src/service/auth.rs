@@ -139,6 +139,14 @@ pub async fn load_caller(app: &App, account_id: &str) -> ApiResult<Option<Caller
     let Some(acc) = db::accounts::find_caller_row(&mut conn, account_id).await? else {
         return Ok(None);
     };
+    drop(conn);
+    caller_of(app, acc).await
+}
+
+/// The caller of an account row; `None` when the account (or an operator's partner) is not
+/// active. Partners and customers come whole with the row; operators need their organisation.
+async fn caller_of(app: &App, acc: db::accounts::CallerRow) -> ApiResult<Option<Caller>> {
+    let account_id = acc.id.as_str();
     if acc.status != "active" {
         return Ok(None);
     }
@@ -161,6 +169,7 @@ pub async fn load_caller(app: &App, account_id: &str) -> ApiResult<Option<Caller
             operator: None,
         }),
         AccountKind::Operator => {
+            let mut conn = app.db.acquire().await?;
             let op = db::organisation::find_operator(&mut conn, account_id)
                 .await?
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("operator row missing")))?;
@@ -189,16 +198,11 @@ pub async fn load_caller(app: &App, account_id: &str) -> ApiResult<Option<Caller
                 partner_caller(&mut conn, partner.id, partner.login_name, Some(ctx)).await?,
             )
         }
-        AccountKind::Customer => {
-            let c = db::customers::find_customer(&mut conn, account_id)
-                .await?
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("customer row missing")))?;
-            Caller::Customer(CustomerCaller {
-                account_id: acc.id,
-                login_name: acc.login_name,
-                partner_id: c.partner_id,
-            })
-        }
+        AccountKind::Customer => Caller::Customer(CustomerCaller {
+            partner_id: acc.customer_partner_id,
+            account_id: acc.id,
+            login_name: acc.login_name,
+        }),
     }))
 }
 
@@ -263,7 +267,7 @@ pub async fn verify_signature(app: &App, req: SignedRequest<'_>) -> ApiResult<Ca
         .await?
         .ok_or_else(|| bad_signature("unknown access key"))?;
     drop(conn);
-    if key.status != "active" || key.account_status != "active" {
+    if key.status != "active" {
         return Err(bad_signature("access key or account disabled"));
     }
     let secret = app
@@ -281,7 +285,7 @@ pub async fn verify_signature(app: &App, req: SignedRequest<'_>) -> ApiResult<Ca
     if !signing::signatures_match(&expected, &auth.signature) {
         return Err(bad_signature("signature mismatch"));
     }
-    let caller = load_caller(app, &key.account_id)
+    let caller = caller_of(app, key.into_caller_row())
         .await?
         .ok_or_else(|| bad_signature("access key or account disabled"))?;
     // The SDK sends the domain (main account) id: the partner's, also for its operators.
