@@ -256,3 +256,32 @@ async fn a_caller_over_its_rate_limit_gets_429_cbc_0250_and_others_do_not() {
         .await
         .ok();
 }
+
+/// `DATABASE_URL` may ask for TLS (`sslmode=require`, as managed PostgreSQL services do): the
+/// server's pool then talks TLS. Against a server without TLS such a URL fails to connect
+/// instead of silently falling back to plain text.
+#[tokio::test]
+async fn a_database_url_with_sslmode_require_gets_a_tls_connection() {
+    let app = TestApp::spawn().await;
+    let url = app.db_url();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let tls_url = format!("{url}{sep}sslmode=require");
+    let server_has_tls: String = sqlx::query_scalar("show ssl")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let config = crate::helpers::test_config();
+    let pool = partner_center::startup::connect(&config, &tls_url).await;
+    if server_has_tls == "on" {
+        let pool = pool.expect("TLS connection");
+        let ssl: bool =
+            sqlx::query_scalar("select ssl from pg_stat_ssl where pid = pg_backend_pid()")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert!(ssl, "the connection is not encrypted");
+    } else {
+        let err = pool.expect_err("a server without TLS cannot satisfy sslmode=require");
+        println!("server without TLS: {err:#}");
+    }
+}
