@@ -35,7 +35,8 @@ fn path_name(path: &serde_path_to_error::Path) -> String {
 
 /// Deserialises JSON with the failing field named in the error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+    // serde would also accept an array in the fields' order as a struct; the API takes objects.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::invalid("body", "a JSON object is required"));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
@@ -57,9 +58,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 }
                 None => field,
             };
-            let why = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            Err(ApiError::invalid(&field, why))
+            let why = msg.split(" at line ").next().unwrap_or(&msg);
+            Err(ApiError::invalid(&field, without_type_names(why)))
         }
+    }
+}
+
+/// serde names our Rust types in its messages ("expected struct BatchItem with 2 elements");
+/// clients are told about JSON instead.
+fn without_type_names(why: &str) -> String {
+    match why.find("expected struct ") {
+        Some(at) => format!("{}expected a JSON object", &why[..at]),
+        None => why.to_string(),
     }
 }
 

@@ -43,6 +43,33 @@ async fn unknown_routes_wrong_methods_and_bad_json_use_the_error_body() {
     assert!(r.msg().contains("limit"), "{}", r.text);
     let r = post("[1, 2]").await;
     r.err(400, "CBC.0100");
+    // An array in the fields' order is not an object (serde alone would take it as one).
+    let c = app.create_customer(&p, json!({})).await;
+    app.deposit(&p, "10").await;
+    let array_body = format!(r#"  ["{}", 1]"#, c.id);
+    let r = signed
+        .request(
+            Method::POST,
+            "/v2/accounts/partner-accounts/adjust-amount",
+            "",
+            Some(array_body),
+            Tamper::default(),
+        )
+        .await;
+    r.err(400, "CBC.0100");
+    assert!(r.msg().contains("a JSON object is required"), "{}", r.text);
+    // Nested values of the wrong shape are explained in JSON terms, not Rust type names.
+    let r = signed
+        .request(
+            Method::POST,
+            "/v2/accounts/partner-accounts/batch-adjust-amount",
+            "",
+            Some(r#"{"customer_amounts": [1]}"#.into()),
+            Tamper::default(),
+        )
+        .await;
+    r.err(400, "CBC.0100");
+    assert!(!r.msg().contains("struct"), "{}", r.text);
     let r = post("").await;
     r.err(400, "CBC.0100");
     let r = signed
