@@ -26,6 +26,7 @@ pub async fn audit_snapshot(pool: &sqlx::PgPool) -> Result<AuditReport, sqlx::Er
 
 /// Checks: every journal has ≥ 2 postings and sums to zero per asset; every posting's asset is its
 /// account's; every balance equals the sum of its postings and the last posting's balance_after;
+/// every posting's balance_after is the running balance of its account;
 /// no account is below its floor; every asset's balances sum to zero.
 pub async fn audit(conn: &mut PgConnection) -> Result<AuditReport, sqlx::Error> {
     let mut violations = Vec::new();
@@ -87,6 +88,26 @@ pub async fn audit(conn: &mut PgConnection) -> Result<AuditReport, sqlx::Error> 
         violations.push(format!(
             "account {} balance {} but postings sum to {} (last balance_after {:?})",
             r.id, r.balance, r.sum, r.last
+        ));
+    }
+
+    // Every posting's balance_after is its account's running balance in posting order (journals
+    // written together in one statement must keep that order too).
+    for r in sqlx::query!(
+        r#"select id as "id!", account_id as "account_id!", balance_after as "balance_after!",
+                  running as "running!"
+           from (select p.id, p.account_id, p.balance_after,
+                        (sum(p.amount) over (partition by p.account_id order by p.id))::bigint
+                            as running
+                 from posting p) r
+           where balance_after <> running order by id limit 100"#
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        violations.push(format!(
+            "posting {} of account {} has balance_after {} but the running balance is {}",
+            r.id, r.account_id, r.balance_after, r.running
         ));
     }
 

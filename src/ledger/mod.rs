@@ -277,6 +277,18 @@ pub async fn post(
     locked: &[Locked],
     postings: &[(AccountId, i64)],
 ) -> Result<JournalId, LedgerError> {
+    let merged = checked(locked, postings)?;
+    let ids: Vec<i64> = merged.iter().map(|p| p.0).collect();
+    let amounts: Vec<i64> = merged.iter().map(|p| p.1).collect();
+    repo::write_journal(conn, entry, &ids, &amounts).await
+}
+
+/// The postings of one journal merged per account, after checking its shape (≥ 2 postings, zero
+/// sum per asset, only locked accounts) and the floors against the locked balances.
+fn checked(
+    locked: &[Locked],
+    postings: &[(AccountId, i64)],
+) -> Result<Vec<(AccountId, i64)>, LedgerError> {
     // Merge postings per account; a journal touches each account once.
     let mut merged: Vec<(AccountId, i64)> = Vec::with_capacity(postings.len());
     for &(id, amount) in postings {
@@ -319,9 +331,67 @@ pub async fn post(
             "postings do not sum to zero per asset",
         ));
     }
-    let ids: Vec<i64> = merged.iter().map(|p| p.0).collect();
-    let amounts: Vec<i64> = merged.iter().map(|p| p.1).collect();
-    repo::write_journal(conn, entry, &ids, &amounts).await
+    Ok(merged)
+}
+
+/// Journals checked one after another against locked balances and written together by
+/// [`write_planned`]: the coalesced hot path posts a whole batch of transfers in one statement.
+/// Planning a journal moves the balances in `locked`, so the next one is checked against them; a
+/// rejected journal (`Insufficient`) is left out and changes nothing.
+#[derive(Debug, Default)]
+pub struct Planned {
+    journals: Vec<(String, JournalKind, DateTime<Utc>)>,
+    /// (index of the journal, account, amount, the account's balance after this posting)
+    legs: Vec<(usize, AccountId, i64, i64)>,
+}
+
+impl Planned {
+    pub fn is_empty(&self) -> bool {
+        self.journals.is_empty()
+    }
+
+    fn add(
+        &mut self,
+        entry: &Entry<'_>,
+        locked: &mut [Locked],
+        postings: &[(AccountId, i64)],
+    ) -> Result<(), LedgerError> {
+        let merged = checked(locked, postings)?;
+        let journal = self.journals.len();
+        self.journals
+            .push((entry.trans_id.to_string(), entry.kind, entry.at));
+        for (id, amount) in merged {
+            let l = locked
+                .iter_mut()
+                .find(|l| l.id == id)
+                .expect("checked postings are on locked accounts");
+            l.balance += amount;
+            self.legs.push((journal, id, amount, l.balance));
+        }
+        Ok(())
+    }
+}
+
+/// Writes every planned journal, its postings and the accounts' final balances in one
+/// statement; the balances the database ends with must be the planned ones (else `Invalid`, and
+/// the caller's transaction must roll back).
+pub async fn write_planned(
+    conn: &mut PgConnection,
+    planned: &Planned,
+    locked: &[Locked],
+) -> Result<(), LedgerError> {
+    if planned.is_empty() {
+        return Ok(());
+    }
+    let written = repo::write_journals(conn, planned).await?;
+    for (id, balance) in written {
+        if locked.iter().any(|l| l.id == id && l.balance != balance) {
+            return Err(LedgerError::Invalid(
+                "the written balances differ from the planned ones",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Vendor deposit: vendor deposits → the partner's cash.
@@ -352,22 +422,31 @@ pub async fn fund_from_partner(
 ) -> Result<JournalId, LedgerError> {
     let cash = AccountRef::new(partner_id, Purpose::PartnerCash);
     let credit = AccountRef::new(partner_id, Purpose::PartnerCredit);
-    let mut locked = lock_accounts(conn, &[cash, credit, to]).await?;
-    fund_from_partner_locked(conn, &mut locked, partner_id, to, amount, entry).await
+    let locked = lock_accounts(conn, &[cash, credit, to]).await?;
+    let postings = fund_postings(&locked, partner_id, to, amount)?;
+    post(conn, entry, &locked, &postings).await
 }
 
-/// [`fund_from_partner`] over accounts the caller already locked (with [`lock_accounts`], in the
-/// one lock order) for several operations in one transaction: the floors are checked against
-/// `locked`, whose balances are updated after the journal is written, so a rejection
-/// (`Insufficient`) writes nothing and the next operation sees the new balances.
-pub async fn fund_from_partner_locked(
-    conn: &mut PgConnection,
+/// [`fund_from_partner`] planned into `planned` over accounts the caller already locked (with
+/// [`lock_accounts`], in the one lock order) for several operations in one transaction.
+pub fn plan_fund_from_partner(
+    planned: &mut Planned,
     locked: &mut [Locked],
     partner_id: &str,
     to: AccountRef<'_>,
     amount: Amount,
     entry: &Entry<'_>,
-) -> Result<JournalId, LedgerError> {
+) -> Result<(), LedgerError> {
+    let postings = fund_postings(locked, partner_id, to, amount)?;
+    planned.add(entry, locked, &postings)
+}
+
+fn fund_postings(
+    locked: &[Locked],
+    partner_id: &str,
+    to: AccountRef<'_>,
+    amount: Amount,
+) -> Result<[(AccountId, i64); 3], LedgerError> {
     let cash = AccountRef::new(partner_id, Purpose::PartnerCash);
     let credit = AccountRef::new(partner_id, Purpose::PartnerCredit);
     let (c, k, d) = (
@@ -380,12 +459,11 @@ pub async fn fund_from_partner_locked(
     if from_credit > k.available().max(0) {
         return Err(LedgerError::Insufficient);
     }
-    let postings = [
+    Ok([
         (c.id, -from_cash),
         (k.id, -from_credit),
         (d.id, amount.fen()),
-    ];
-    post_locked(conn, entry, locked, &postings).await
+    ])
 }
 
 /// Moves `amount` from `from` (a customer's or a reseller's cash) back to a partner: first
@@ -399,19 +477,30 @@ pub async fn return_to_partner(
 ) -> Result<JournalId, LedgerError> {
     let cash = AccountRef::new(partner_id, Purpose::PartnerCash);
     let credit = AccountRef::new(partner_id, Purpose::PartnerCredit);
-    let mut locked = lock_accounts(conn, &[from, cash, credit]).await?;
-    return_to_partner_locked(conn, &mut locked, from, partner_id, amount, entry).await
+    let locked = lock_accounts(conn, &[from, cash, credit]).await?;
+    let postings = return_postings(&locked, from, partner_id, amount)?;
+    post(conn, entry, &locked, &postings).await
 }
 
-/// [`return_to_partner`] over already-locked accounts (see [`fund_from_partner_locked`]).
-pub async fn return_to_partner_locked(
-    conn: &mut PgConnection,
+/// [`return_to_partner`] planned over already-locked accounts (see [`plan_fund_from_partner`]).
+pub fn plan_return_to_partner(
+    planned: &mut Planned,
     locked: &mut [Locked],
     from: AccountRef<'_>,
     partner_id: &str,
     amount: Amount,
     entry: &Entry<'_>,
-) -> Result<JournalId, LedgerError> {
+) -> Result<(), LedgerError> {
+    let postings = return_postings(locked, from, partner_id, amount)?;
+    planned.add(entry, locked, &postings)
+}
+
+fn return_postings(
+    locked: &[Locked],
+    from: AccountRef<'_>,
+    partner_id: &str,
+    amount: Amount,
+) -> Result<[(AccountId, i64); 3], LedgerError> {
     let cash = AccountRef::new(partner_id, Purpose::PartnerCash);
     let credit = AccountRef::new(partner_id, Purpose::PartnerCredit);
     let (s, c, k) = (
@@ -424,28 +513,11 @@ pub async fn return_to_partner_locked(
     }
     let used_credit = (k.credit_limit - k.balance).max(0);
     let to_credit = amount.fen().min(used_credit);
-    let postings = [
+    Ok([
         (s.id, -amount.fen()),
         (k.id, to_credit),
         (c.id, amount.fen() - to_credit),
-    ];
-    post_locked(conn, entry, locked, &postings).await
-}
-
-/// [`post`], then the new balances into `locked` (what the journal statement wrote).
-async fn post_locked(
-    conn: &mut PgConnection,
-    entry: &Entry<'_>,
-    locked: &mut [Locked],
-    postings: &[(AccountId, i64)],
-) -> Result<JournalId, LedgerError> {
-    let journal = post(conn, entry, locked, postings).await?;
-    for &(id, amount) in postings {
-        if let Some(l) = locked.iter_mut().find(|l| l.id == id) {
-            l.balance += amount;
-        }
-    }
-    Ok(journal)
+    ])
 }
 
 /// Sets a partner's total credit line; the change moves between the system credit-lines account

@@ -2,7 +2,9 @@
 
 use sqlx::PgConnection;
 
-use super::{AccountId, AccountRef, Entry, JournalId, LedgerError, Locked, Purpose};
+use chrono::{DateTime, Utc};
+
+use super::{AccountId, AccountRef, Entry, JournalId, LedgerError, Locked, Planned, Purpose};
 use crate::error::is_constraint;
 
 pub(super) fn asset_of(purpose: &str) -> &'static str {
@@ -106,6 +108,67 @@ pub(super) async fn write_journal(
             LedgerError::Db(e)
         }
     })
+}
+
+/// Writes several planned journals, their postings (in plan order, with the planned running
+/// balances) and each account's total change in one statement; returns the accounts' new
+/// balances.
+pub(super) async fn write_journals(
+    conn: &mut PgConnection,
+    planned: &Planned,
+) -> Result<Vec<(AccountId, i64)>, LedgerError> {
+    let trans_ids: Vec<&str> = planned.journals.iter().map(|j| j.0.as_str()).collect();
+    let kinds: Vec<&str> = planned.journals.iter().map(|j| j.1.as_str()).collect();
+    let ats: Vec<DateTime<Utc>> = planned.journals.iter().map(|j| j.2).collect();
+    let journal_ns: Vec<i64> = planned.legs.iter().map(|l| l.0 as i64 + 1).collect();
+    let account_ids: Vec<i64> = planned.legs.iter().map(|l| l.1).collect();
+    let amounts: Vec<i64> = planned.legs.iter().map(|l| l.2).collect();
+    let afters: Vec<i64> = planned.legs.iter().map(|l| l.3).collect();
+    let r = sqlx::query!(
+        r#"with e as (
+               select * from unnest($1::text[], $2::text[], $3::timestamptz[])
+                   with ordinality as e (trans_id, kind, created_at, n)
+           ),
+           j as (
+               insert into journal (trans_id, kind, created_at)
+               select trans_id, kind, created_at from e order by n
+               returning id, trans_id
+           ),
+           l as (
+               select * from unnest($4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
+                   with ordinality as l (journal_n, account_id, amount, balance_after, n)
+           ),
+           u as (
+               update ledger_account a set balance = a.balance + s.total
+               from (select account_id, sum(amount)::bigint as total from l group by account_id) s
+               where a.id = s.account_id
+               returning a.id, a.asset, a.balance
+           ),
+           p as (
+               insert into posting (journal_id, account_id, asset, amount, balance_after, created_at)
+               select j.id, l.account_id, u.asset, l.amount, l.balance_after, e.created_at
+               from l join e on e.n = l.journal_n
+                      join j on j.trans_id = e.trans_id
+                      join u on u.id = l.account_id
+               order by l.n
+               returning 1
+           )
+           select u.id as "id!", u.balance as "balance!" from u"#,
+        &trans_ids as &[&str],
+        &kinds as &[&str],
+        &ats,
+        &journal_ns,
+        &account_ids,
+        &amounts,
+        &afters
+    )
+    .fetch_all(conn)
+    .await;
+    match r {
+        Ok(rows) => Ok(rows.into_iter().map(|r| (r.id, r.balance)).collect()),
+        Err(e) if is_constraint(&e, "ledger_account_floor_check") => Err(LedgerError::Insufficient),
+        Err(e) => Err(LedgerError::Db(e)),
+    }
 }
 
 pub(super) async fn set_credit_limit(

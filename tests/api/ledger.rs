@@ -11,7 +11,7 @@ use partner_center::{
 use proptest::prelude::*;
 use sqlx::{Connection, PgPool};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Creds, TestApp};
 
 async fn expect_refused(pool: &PgPool, sql: &str) -> String {
     let err = sqlx::query(sql)
@@ -121,9 +121,8 @@ fn cli_audit(app: &TestApp) -> (bool, serde_json::Value) {
     (out.status.success(), report)
 }
 
-#[tokio::test]
-async fn the_audit_endpoint_and_cli_report_a_tampered_balance() {
-    let app = TestApp::spawn().await;
+/// A partner with 10.00 deposited and 4.00 funded to its customer; the audit is clean.
+async fn deposit_10_and_fund_4(app: &TestApp) -> (Creds, Creds) {
     let p = app.create_partner("solution_provider", None).await;
     let c = app.create_customer(&p, serde_json::json!({})).await;
     app.deposit(&p, "10").await;
@@ -135,6 +134,13 @@ async fn the_audit_endpoint_and_cli_report_a_tampered_balance() {
         .await
         .ok();
     app.assert_audit_ok().await;
+    (p, c)
+}
+
+#[tokio::test]
+async fn the_audit_endpoint_and_cli_report_a_tampered_balance() {
+    let app = TestApp::spawn().await;
+    let (_, c) = deposit_10_and_fund_4(&app).await;
     let (ok, report) = cli_audit(&app);
     assert!(ok, "{report}");
     assert_eq!(report["ok"], true);
@@ -160,6 +166,48 @@ async fn the_audit_endpoint_and_cli_report_a_tampered_balance() {
     let (ok, report) = cli_audit(&app);
     assert!(!ok, "the CLI exits non-zero: {report}");
     assert_eq!(report["ok"], false);
+}
+
+#[tokio::test]
+async fn the_audit_checks_every_postings_running_balance() {
+    let app = TestApp::spawn().await;
+    let (p, _) = deposit_10_and_fund_4(&app).await;
+    // Rewrite the balance_after of the partner's first posting (the deposit; not its last one,
+    // so balances, sums and the last balance_after all still agree). Postings are append-only:
+    // only a superuser session that skips triggers can do this.
+    let mut conn = app.pool.acquire().await.unwrap();
+    sqlx::query("set session_replication_role = replica")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let tampered: i64 = sqlx::query_scalar(
+        "update posting set balance_after = balance_after + 7
+         where id = (select min(p.id) from posting p join ledger_account a on a.id = p.account_id
+                     where a.owner_id = $1 and a.purpose = 'partner_cash')
+         returning id",
+    )
+    .bind(&p.id)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::query("reset session_replication_role")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let r = app
+        .admin(reqwest::Method::GET, "/admin/v1/ledger/audit", None)
+        .await;
+    assert_eq!(r.body["ok"], false, "{}", r.text);
+    let violations = r.body["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(
+        violations[0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("posting {tampered} of account")),
+        "{violations:?}"
+    );
 }
 
 /// SQL that writes a ledger table, in lower case with single spaces.

@@ -9,9 +9,10 @@
 //! 1. the rules of every item (reads only; a rejection is that item's answer and writes nothing);
 //! 2. one `ledger::lock_accounts` over all accounts of the accepted items (the one lock order:
 //!    ascending id, in one statement);
-//! 3. one journal per item via `ledger::*_locked`, which checks the floors against the locked
-//!    balances and carries the new balances to the next item, so an item over the balance gets
-//!    its own `CBC.99005003` and writes nothing;
+//! 3. one journal per item planned with `ledger::plan_*`, which checks the floors against the
+//!    locked balances and carries the new balances to the next item, so an item over the balance
+//!    gets its own `CBC.99005003` and writes nothing; then every planned journal, posting and
+//!    balance in one statement (`ledger::write_planned`);
 //! 4. the adjust records of the posted items in one statement, then one commit, then every waiting
 //!    request gets its own answer.
 //!
@@ -226,7 +227,8 @@ async fn transact(
             .await
             .map_err(|e| Failed::BeforeCommit(e.into()))?
     };
-    // 3. One journal per item against the locked balances.
+    // 3. One journal per item, planned against the locked balances, all written in one statement.
+    let mut planned = ledger::Planned::default();
     let mut records: Vec<(
         usize,
         &str,
@@ -251,28 +253,22 @@ async fn transact(
             at,
         };
         let posted = match op.kind {
-            Kind::Fund => {
-                ledger::fund_from_partner_locked(
-                    &mut tx,
-                    &mut locked,
-                    partner_id,
-                    customer,
-                    op.amount,
-                    &entry,
-                )
-                .await
-            }
-            Kind::Reclaim => {
-                ledger::return_to_partner_locked(
-                    &mut tx,
-                    &mut locked,
-                    customer,
-                    partner_id,
-                    op.amount,
-                    &entry,
-                )
-                .await
-            }
+            Kind::Fund => ledger::plan_fund_from_partner(
+                &mut planned,
+                &mut locked,
+                partner_id,
+                customer,
+                op.amount,
+                &entry,
+            ),
+            Kind::Reclaim => ledger::plan_return_to_partner(
+                &mut planned,
+                &mut locked,
+                customer,
+                partner_id,
+                op.amount,
+                &entry,
+            ),
         };
         match posted {
             Ok(_) => records.push((*i, partner_id, trans_id, operation, at)),
@@ -283,6 +279,9 @@ async fn transact(
             Err(e) => return Err(Failed::BeforeCommit(e.into())),
         }
     }
+    ledger::write_planned(&mut tx, &planned, &locked)
+        .await
+        .map_err(|e| Failed::BeforeCommit(e.into()))?;
     // 4. The adjust records in one statement, one commit.
     let rows: Vec<db::funding::NewAdjustRecord<'_>> = records
         .iter()
