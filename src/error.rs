@@ -145,6 +145,13 @@ pub mod codes {
     pub const FINANCIALLY_CUSTODIED: &str = "CBC.50000034";
     pub const PRODUCT_NOT_FOUND: &str = "CBC.50000054";
     pub const SERVICE_TYPE_NOT_FOUND: &str = "CBC.50000055";
+    // Consumption (usage ingestion, fee adjustments, bills).
+    pub const RATING_PRODUCT_NOT_FOUND: &str = "CBC.99006006";
+    pub const RATING_WRONG_UNIT: &str = "CBC.99006050";
+    pub const USAGE_TOO_OLD: &str = "CBC.99006101";
+    pub const USAGE_TYPE_NOT_PRICED: &str = "CBC.99006102";
+    pub const FEE_RECORD_NOT_FOUND: &str = "CBC.99006103";
+    pub const REFUND_EXCEEDS_CHARGE: &str = "CBC.99006104";
 
     /// Every business code above (to rebuild a stored error on an idempotent replay).
     pub const ALL: &[&str] = &[
@@ -195,6 +202,12 @@ pub mod codes {
         FINANCIALLY_CUSTODIED,
         PRODUCT_NOT_FOUND,
         SERVICE_TYPE_NOT_FOUND,
+        RATING_PRODUCT_NOT_FOUND,
+        RATING_WRONG_UNIT,
+        USAGE_TOO_OLD,
+        USAGE_TYPE_NOT_PRICED,
+        FEE_RECORD_NOT_FOUND,
+        REFUND_EXCEEDS_CHARGE,
     ];
 }
 

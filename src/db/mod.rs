@@ -2,6 +2,7 @@
 //! transaction) and never commit; partner-owned queries take the partner id first.
 
 pub mod accounts;
+pub mod bills;
 pub mod coupons;
 pub mod customers;
 pub mod funding;
@@ -9,4 +10,5 @@ pub mod idempotency;
 pub mod lifecycle;
 pub mod organisation;
 pub mod partners;
+pub mod usage;
 pub mod verification;

@@ -25,6 +25,10 @@ pub const ITEMS: &[(&str, &str)] = &[
         "coupon quotas, issued coupons and coupon records",
     ),
     ("coupon:write", "issue and reclaim coupons and quotas"),
+    (
+        "billing:read",
+        "sub-customers' consumption: monthly sums, fee records, consuming customers, export",
+    ),
 ];
 
 pub fn is_item(s: &str) -> bool {

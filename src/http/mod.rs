@@ -163,6 +163,7 @@ fn signed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(v2::coupons::list_customer_coupon_change_records))
         .routes(routes!(v2::coupons::list_stored_value_cards))
         .routes(routes!(iam::list_domains))
+        .merge(v2::bills::routes())
 }
 
 fn admin_routes() -> OpenApiRouter<AppState> {
@@ -189,6 +190,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::coupons::invalidate_coupon_quota))
         .routes(routes!(admin::coupons::freeze_coupon_quota))
         .routes(routes!(admin::coupons::unfreeze_coupon_quota))
+        .merge(admin::usage::routes())
 }
 
 fn public_routes() -> OpenApiRouter<AppState> {

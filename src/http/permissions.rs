@@ -68,6 +68,28 @@ pub const ROUTES: &[(&str, &str, Required)] = &[
         "/v2/partners/issued-coupon-quotas",
         Required::Item("coupon:read"),
     ),
+    (
+        "GET",
+        "/v2/bills/partner-bills/subcustomer-bills/monthly-sum",
+        Required::Item("billing:read"),
+    ),
+    (
+        "GET",
+        "/v2/bills/subcustomer-bills/res-fee-records",
+        Required::Item("billing:read"),
+    ),
+    (
+        "POST",
+        "/v2/bills/subcustomer-bills/res-fee-records/sub-customers/query",
+        Required::Item("billing:read"),
+    ),
+    (
+        "GET",
+        "/v2/bills/subcustomer-bills/res-fee-records/export",
+        Required::Item("billing:read"),
+    ),
+    ("GET", "/v2/bills/customer-bills/monthly-sum", Required::Anyone),
+    ("GET", "/v2/bills/customer-bills/fee-records", Required::Anyone),
     ("GET", "/v2/promotions/benefits/coupons", Required::Anyone),
     (
         "GET",

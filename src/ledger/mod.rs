@@ -13,6 +13,7 @@
 
 pub mod audit;
 mod repo;
+pub mod usage;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -55,6 +56,14 @@ pub enum Purpose {
     UsageCharged,
     /// System: money paid out.
     Payouts,
+    /// A customer's own credit line (unused credit; floor 0; `credit_limit` is the total line).
+    CustomerCredit,
+    /// A customer's arrears: the balance is minus the debt (0 or less; no floor).
+    CustomerDebt,
+    /// A stored-value card's balance (owned by the card id); floor 0.
+    StoredValueCard,
+    /// System: coupon value spent on consumption.
+    CouponValueUsed,
 }
 
 impl Purpose {
@@ -72,13 +81,19 @@ impl Purpose {
             Purpose::WithdrawalClearing => "withdrawal_clearing",
             Purpose::UsageCharged => "usage_charged",
             Purpose::Payouts => "payouts",
+            Purpose::CustomerCredit => "customer_credit",
+            Purpose::CustomerDebt => "customer_debt",
+            Purpose::StoredValueCard => "stored_value_card",
+            Purpose::CouponValueUsed => "coupon_value_used",
         }
     }
 
     pub fn asset(self) -> Asset {
         match self {
             Purpose::PartnerCouponQuota | Purpose::CouponQuotaSource => Asset::CouponQuota,
-            Purpose::CustomerCouponValue | Purpose::CouponValueSource => Asset::CouponValue,
+            Purpose::CustomerCouponValue
+            | Purpose::CouponValueSource
+            | Purpose::CouponValueUsed => Asset::CouponValue,
             _ => Asset::Cny,
         }
     }
@@ -92,7 +107,9 @@ impl Purpose {
             | Purpose::CouponValueSource
             | Purpose::WithdrawalClearing
             | Purpose::UsageCharged
-            | Purpose::Payouts => None,
+            | Purpose::Payouts
+            | Purpose::CustomerDebt
+            | Purpose::CouponValueUsed => None,
             _ => Some(0),
         }
     }
@@ -142,6 +159,18 @@ pub enum JournalKind {
     CouponQuotaIssue,
     /// A reseller quota's remaining balance returned to the distributor's quota.
     CouponQuotaReclaim,
+    /// A fee record paid (coupons, cards, cash, credit, arrears).
+    UsageCharge,
+    /// A fee record refunded or adjusted: money back where it came from, in reverse order.
+    UsageRefund,
+    /// Arrears settled from newly arrived cash.
+    DebtWriteoff,
+    /// The vendor sells a stored-value card to a customer.
+    CardSale,
+    /// The vendor deposits a customer's own top-up (advisory customers pay themselves).
+    CustomerDeposit,
+    /// The vendor sets a customer's own credit line.
+    CustomerCreditLine,
 }
 
 impl JournalKind {
@@ -162,6 +191,12 @@ impl JournalKind {
             JournalKind::CouponUnbind => "coupon_unbind",
             JournalKind::CouponQuotaIssue => "coupon_quota_issue",
             JournalKind::CouponQuotaReclaim => "coupon_quota_reclaim",
+            JournalKind::UsageCharge => "usage_charge",
+            JournalKind::UsageRefund => "usage_refund",
+            JournalKind::DebtWriteoff => "debt_writeoff",
+            JournalKind::CardSale => "card_sale",
+            JournalKind::CustomerDeposit => "customer_deposit",
+            JournalKind::CustomerCreditLine => "customer_credit_line",
         }
     }
 }
@@ -529,11 +564,26 @@ pub async fn set_credit_line(
     limit_fen: i64,
     entry: &Entry<'_>,
 ) -> Result<Option<JournalId>, LedgerError> {
+    set_line(
+        conn,
+        AccountRef::new(partner_id, Purpose::PartnerCredit),
+        limit_fen,
+        entry,
+    )
+    .await
+}
+
+/// Sets the total line of a credit account (partner or customer credit).
+pub(crate) async fn set_line(
+    conn: &mut PgConnection,
+    credit: AccountRef<'_>,
+    limit_fen: i64,
+    entry: &Entry<'_>,
+) -> Result<Option<JournalId>, LedgerError> {
     if limit_fen < 0 {
         return Err(LedgerError::Invalid("a credit line is not negative"));
     }
     let src = AccountRef::system(Purpose::CreditLines);
-    let credit = AccountRef::new(partner_id, Purpose::PartnerCredit);
     let locked = lock_accounts(conn, &[src, credit]).await?;
     let (s, k) = (find(&locked, src), find(&locked, credit));
     let delta = limit_fen - k.credit_limit;

@@ -10,7 +10,7 @@ use crate::error::is_constraint;
 pub(super) fn asset_of(purpose: &str) -> &'static str {
     match purpose {
         "partner_coupon_quota" | "coupon_quota_source" => "COUPON_QUOTA",
-        "customer_coupon_value" | "coupon_value_source" => "COUPON_VALUE",
+        "customer_coupon_value" | "coupon_value_source" | "coupon_value_used" => "COUPON_VALUE",
         _ => "CNY",
     }
 }

@@ -131,18 +131,37 @@ async fn fund(
     };
     // The record first: the accounts' row locks are then held only for the journal and commit.
     record(conn, &m, &trans_id, OP_FUND, at).await?;
-    ledger::fund_from_partner(
-        conn,
-        m.partner_id,
-        AccountRef::new(m.counterparty_id, purpose),
-        m.amount,
-        &Entry {
-            trans_id: &trans_id,
-            kind,
-            at,
-        },
-    )
-    .await?;
+    let entry = Entry {
+        trans_id: &trans_id,
+        kind,
+        at,
+    };
+    if kind == JournalKind::FundCustomer {
+        // A customer in arrears pays them first from what arrives (SOURCE_OPERAIION_WRITEOFF).
+        let writeoff_id = new_trans_id("WO", at);
+        ledger::usage::fund_customer(
+            conn,
+            m.partner_id,
+            m.counterparty_id,
+            m.amount,
+            &entry,
+            &Entry {
+                trans_id: &writeoff_id,
+                kind: JournalKind::DebtWriteoff,
+                at,
+            },
+        )
+        .await?;
+    } else {
+        ledger::fund_from_partner(
+            conn,
+            m.partner_id,
+            AccountRef::new(m.counterparty_id, purpose),
+            m.amount,
+            &entry,
+        )
+        .await?;
+    }
     Ok(Transferred { trans_id })
 }
 
@@ -424,14 +443,14 @@ pub async fn partner_balances(
     Ok(ledger::partner_money(&mut conn, &acting.partner_id).await?)
 }
 
-/// Balance (fen) of each requested id that is a resale sub-customer of the acting partner, in
-/// request order, duplicates and other ids silently dropped (op. 6).
+/// Balance and arrears (fen) of each requested id that is a resale sub-customer of the acting
+/// partner, in request order, duplicates and other ids silently dropped (op. 6).
 pub async fn customer_balances(
     app: &App,
     caller: &PartnerCaller,
     indirect_partner_id: Option<&str>,
     ids: &[String],
-) -> ApiResult<Vec<(String, i64)>> {
+) -> ApiResult<Vec<(String, i64, i64)>> {
     let mut conn = app.db.acquire().await?;
     let acting = partners::resolve_acting(&mut conn, caller, indirect_partner_id).await?;
     let mut own = db::funding::resale_customer_ids(&mut conn, &acting.partner_id, ids).await?;
@@ -448,30 +467,35 @@ pub async fn customer_balances(
         own = visible;
     }
     let balances = ledger::balances(&mut conn, &own, Purpose::CustomerCash).await?;
-    let mut out: Vec<(String, i64)> = Vec::new();
+    let debts = ledger::usage::debts(&mut conn, &own).await?;
+    let mut out: Vec<(String, i64, i64)> = Vec::new();
     for id in ids {
-        if own.contains(id) && !out.iter().any(|(o, _)| o == id) {
+        if own.contains(id) && !out.iter().any(|(o, _, _)| o == id) {
             let b = balances
                 .iter()
                 .find(|(o, _, _)| o == id)
                 .map_or(0, |(_, _, b)| *b);
-            out.push((id.clone(), b));
+            let d = debts.iter().find(|(o, _)| o == id).map_or(0, |(_, d)| *d);
+            out.push((id.clone(), b, d));
         }
     }
     Ok(out)
 }
 
-/// A customer's own cash account: (ledger account id, balance fen) (op. 7).
-pub async fn own_balance(app: &App, caller: &CustomerCaller) -> ApiResult<(Option<i64>, i64)> {
+/// A customer's own cash account: (ledger account id, balance fen, arrears fen) (op. 7).
+pub async fn own_balance(
+    app: &App,
+    caller: &CustomerCaller,
+) -> ApiResult<(Option<i64>, i64, i64)> {
     let mut conn = app.db.acquire().await?;
-    let b = ledger::balances(
-        &mut conn,
-        std::slice::from_ref(&caller.account_id),
-        Purpose::CustomerCash,
-    )
-    .await?;
-    Ok(b.first()
-        .map_or((None, 0), |(_, id, bal)| (Some(*id), *bal)))
+    let me = std::slice::from_ref(&caller.account_id);
+    let b = ledger::balances(&mut conn, me, Purpose::CustomerCash).await?;
+    let debt = ledger::usage::debts(&mut conn, me)
+        .await?
+        .first()
+        .map_or(0, |(_, d)| *d);
+    let (id, bal) = b.first().map_or((None, 0), |(_, id, bal)| (Some(*id), *bal));
+    Ok((id, bal, debt))
 }
 
 pub struct AdjustQuery {

@@ -5,6 +5,7 @@ mod helpers;
 
 mod association;
 mod auth;
+mod consumption;
 mod coupons;
 mod crash;
 mod customers;

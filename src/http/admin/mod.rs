@@ -3,6 +3,7 @@
 pub mod coupons;
 pub mod money;
 pub mod realname;
+pub mod usage;
 
 use axum::{
     extract::{Path, State},

@@ -936,7 +936,9 @@ fn coupon_trade_kinds(t: Option<&str>) -> Result<Option<Vec<String>>, ApiError> 
         None => return Ok(None),
         Some("ADJUST") => &["coupon_issue"],
         Some("COUPONCANCEL") => &["coupon_reclaim", "coupon_unbind"],
-        Some("DEDEUCT" | "REFUND" | "RFROZEN" | "EXPIRED" | "COUPONADJUST") => &[],
+        Some("DEDEUCT") => &["usage_charge"],
+        Some("REFUND") => &["usage_refund"],
+        Some("RFROZEN" | "EXPIRED" | "COUPONADJUST") => &[],
         Some(_) => return Err(ApiError::invalid("trade_type", "unknown trade type")),
     };
     Ok(Some(kinds.iter().map(|s| s.to_string()).collect()))
@@ -1008,10 +1010,11 @@ pub async fn list_customer_coupon_change_records(
             .into_iter()
             .map(|r| CustomerCouponChangeRecord {
                 coupon_id: r.coupon_id,
-                trade_detail_type: if r.kind == "coupon_issue" {
-                    "SOURCE_OPERAIION_PRIZE"
-                } else {
-                    "SOURCE_OPERATION_COUPONCANCEL"
+                trade_detail_type: match r.kind.as_str() {
+                    "coupon_issue" => "SOURCE_OPERAIION_PRIZE",
+                    "usage_charge" => "SOURCE_OPERAIION_USAGE",
+                    "usage_refund" => "SOURCE_OPERAIION_BILLREFUND",
+                    _ => "SOURCE_OPERATION_COUPONCANCEL",
                 }
                 .into(),
                 trade_time: format_ts(r.created_at),
@@ -1033,7 +1036,7 @@ pub async fn list_customer_coupon_change_records(
 }
 
 // ---------------------------------------------------------------------------------------------
-// 12. Stored-value cards (none are sold here: an empty list)
+// 12. Stored-value cards
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListStoredValueCardsQuery {
@@ -1061,23 +1064,45 @@ pub struct ListStoredValueCardsResponse {
     pub stored_value_cards: Vec<UserStoredValueCard>,
 }
 
-/// The customer's stored-value cards (this platform issues none: always an empty list).
+/// The customer's stored-value cards (sold by the vendor, used up by consumption).
 #[utoipa::path(get, path = "/v2/promotions/benefits/stored-value-cards", tag = "coupons",
     params(ListStoredValueCardsQuery),
     responses((status = 200, body = ListStoredValueCardsResponse), (status = "4XX", body = ErrorBody)),
     security(("aksk" = []), ("token" = [])))]
 pub async fn list_stored_value_cards(
-    _caller: CustomerCaller,
+    State(app): State<AppState>,
+    caller: CustomerCaller,
     ApiQuery(q): ApiQuery<ListStoredValueCardsQuery>,
 ) -> ApiResult<Json<ListStoredValueCardsResponse>> {
     let status = int_param("status", q.status.as_deref())?
         .ok_or_else(|| ApiError::invalid("status", "is required"))?;
     enum_param("status", Some(status), &[1, 2])?;
     max_len("card_id", q.card_id.as_deref(), 64)?;
-    paging(q.offset.as_deref(), q.limit.as_deref())?;
+    let p = paging(q.offset.as_deref(), q.limit.as_deref())?;
+    let card_id = q.card_id.filter(|c| !c.is_empty());
+    let (total_count, cards) = crate::service::usage_money::stored_value_cards(
+        &app,
+        &caller.account_id,
+        status as i16,
+        card_id.as_deref(),
+        p.offset,
+        p.limit,
+    )
+    .await?;
     Ok(Json(ListStoredValueCardsResponse {
-        total_count: 0,
-        stored_value_cards: Vec::new(),
+        total_count,
+        stored_value_cards: cards
+            .into_iter()
+            .map(|c| UserStoredValueCard {
+                card_id: c.id,
+                card_name: c.card_name,
+                status: i32::from(c.status),
+                face_value: fen_to_string(c.face_value),
+                balance: fen_to_string(c.balance),
+                effective_time: format_ts(c.effective_time),
+                expire_time: format_ts(c.expire_time),
+            })
+            .collect(),
     }))
 }
 

@@ -62,7 +62,7 @@ pub fn parse_non_negative(field: &str, n: &serde_json::Number) -> Result<i64, Ap
         .map_err(|why| ApiError::invalid(field, format!("{why} (0 is allowed)")))
 }
 
-fn decimal(field: &str, n: &serde_json::Number) -> Result<Decimal, ApiError> {
+pub fn decimal(field: &str, n: &serde_json::Number) -> Result<Decimal, ApiError> {
     let s = n.to_string();
     Decimal::from_str(&s)
         .or_else(|_| Decimal::from_scientific(&s))
@@ -522,11 +522,11 @@ fn trade_kinds(v: Option<String>) -> Result<Option<Vec<String>>, ApiError> {
         "BEADJUST" => &["fund_customer", "fund_reseller"],
         "BERETRIEVE" => &["reclaim_customer", "reclaim_reseller"],
         "BEUNBIND" => &["unbind_customer"],
-        "RECHARGE" => &["deposit"],
-        "ADJUST" => &["credit_line", "adjustment"],
-        "DEDEUCT"
-        | "REFUND"
-        | "RFROZEN"
+        "RECHARGE" => &["deposit", "customer_deposit"],
+        "ADJUST" => &["credit_line", "adjustment", "customer_credit_line"],
+        "DEDEUCT" => &["usage_charge", "debt_writeoff"],
+        "REFUND" => &["usage_refund"],
+        "RFROZEN"
         | "TRANS"
         | "BONUSCONVERT"
         | "TRADE_MODE_TRANSFER"
@@ -539,8 +539,11 @@ fn trade_kinds(v: Option<String>) -> Result<Option<Vec<String>>, ApiError> {
 
 fn detail_type(kind: &str) -> &'static str {
     match kind {
-        "deposit" => "SOURCE_OPERAIION_RECHARGE",
-        "credit_line" => "SOURCE_OPERAIION_ADJUST_CREDIT",
+        "deposit" | "customer_deposit" => "SOURCE_OPERAIION_RECHARGE",
+        "credit_line" | "customer_credit_line" => "SOURCE_OPERAIION_ADJUST_CREDIT",
+        "usage_charge" => "SOURCE_OPERAIION_USAGE",
+        "debt_writeoff" => "SOURCE_OPERAIION_WRITEOFF",
+        "usage_refund" => "SOURCE_OPERAIION_BILLREFUND",
         "fund_customer" | "fund_reseller" => OP_FUND,
         "reclaim_customer" | "reclaim_reseller" => OP_RECLAIM,
         "unbind_customer" => OP_UNBIND,
@@ -879,9 +882,9 @@ pub async fn list_customers_balances_detail(
     Ok(Json(ListCustomersBalancesDetailResponse {
         customer_balances: rows
             .into_iter()
-            .map(|(customer_id, fen)| CustomerBalancesV3 {
+            .map(|(customer_id, fen, debt)| CustomerBalancesV3 {
                 customer_id,
-                debt_amount: YuanNumber(0),
+                debt_amount: YuanNumber(debt),
                 amount: YuanNumber(fen),
                 currency: "CNY".into(),
                 measure_id: 1,
@@ -907,10 +910,10 @@ pub async fn show_customer_account_balances(
     State(app): State<AppState>,
     caller: CustomerCaller,
 ) -> ApiResult<Json<ShowCustomerAccountBalancesResponse>> {
-    let (id, fen) = funding::own_balance(&app, &caller).await?;
+    let (id, fen, debt) = funding::own_balance(&app, &caller).await?;
     Ok(Json(ShowCustomerAccountBalancesResponse {
         account_balances: vec![balance(id.unwrap_or_default().to_string(), 1, fen, 0, 0)],
-        debt_amount: YuanNumber(0),
+        debt_amount: YuanNumber(debt),
         measure_id: 1,
         currency: "CNY".into(),
     }))

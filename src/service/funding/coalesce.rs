@@ -214,6 +214,8 @@ async fn transact(
             AccountRef::new(partner_id, Purpose::PartnerCash),
             AccountRef::new(partner_id, Purpose::PartnerCredit),
             AccountRef::new(&ops[*i].customer_id, Purpose::CustomerCash),
+            // A funded customer's arrears are settled from the new cash in the same batch.
+            AccountRef::new(&ops[*i].customer_id, Purpose::CustomerDebt),
         ] {
             if !refs.contains(&r) {
                 refs.push(r);
@@ -270,6 +272,20 @@ async fn transact(
                 &entry,
             ),
         };
+        let posted = posted.and_then(|()| match op.kind {
+            Kind::Fund => ledger::usage::plan_debt_writeoff(
+                &mut planned,
+                &mut locked,
+                &op.customer_id,
+                &Entry {
+                    trans_id: &new_trans_id("WO", at),
+                    kind: JournalKind::DebtWriteoff,
+                    at,
+                },
+            )
+            .map(|_| ()),
+            Kind::Reclaim => Ok(()),
+        });
         match posted {
             Ok(_) => records.push((*i, partner_id, trans_id, operation, at)),
             // Checked before anything is written: the item alone is rejected.
