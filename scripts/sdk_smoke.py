@@ -412,6 +412,10 @@ def main():
     check("region client: list_sub_customers works", r.count == 2 and find_customer(r, customer_id) is not None,
           str(r))
 
+    # 11. Consumption and bills (scripts/sdk_smoke_consumption.py).
+    import sdk_smoke_consumption
+    sdk_smoke_consumption.run(check, admin, expect_error, client, as_customer, customer_id)
+
 
 if __name__ == "__main__":
     try:

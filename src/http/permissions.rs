@@ -88,6 +88,11 @@ pub const ROUTES: &[(&str, &str, Required)] = &[
         "/v2/bills/subcustomer-bills/res-fee-records/export",
         Required::Item("billing:read"),
     ),
+    (
+        "PUT",
+        "/v2/partners/sub-customers/discounts",
+        Required::Item("customer:manage"),
+    ),
     ("GET", "/v2/bills/customer-bills/monthly-sum", Required::Anyone),
     ("GET", "/v2/bills/customer-bills/fee-records", Required::Anyone),
     ("GET", "/v2/promotions/benefits/coupons", Required::Anyone),

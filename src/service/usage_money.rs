@@ -398,3 +398,29 @@ impl Effect for FeeAdjust {
         })
     }
 }
+
+/// A partner grants its sub-customer a discount rate (discount_type 3): later charges are payable
+/// at `official × rate`, the difference shown as `official_discount_amount`. `None` removes it.
+pub async fn set_partner_discount(
+    app: &App,
+    caller: &crate::service::auth::PartnerCaller,
+    customer_id: &str,
+    indirect_partner_id: Option<&str>,
+    rate: Option<rust_decimal::Decimal>,
+) -> ApiResult<Option<rust_decimal::Decimal>> {
+    let mut tx = app.db.begin().await?;
+    let acting =
+        crate::service::partners::resolve_acting(&mut tx, caller, indirect_partner_id).await?;
+    let c = db::customers::find_customer(&mut tx, customer_id).await?;
+    if c.and_then(|c| c.partner_id).as_deref() != Some(acting.partner_id.as_str()) {
+        return Err(ApiError::business(
+            codes::NOT_SUB_CUSTOMER,
+            "The customer is not your sub-customer.",
+        ));
+    }
+    crate::service::organisation::ensure_in_scope(&mut tx, caller, &acting.partner_id, customer_id)
+        .await?;
+    db::usage::set_discount_rate(&mut tx, customer_id, rate).await?;
+    tx.commit().await?;
+    Ok(rate)
+}

@@ -261,7 +261,7 @@ async fn charges_follow_the_deduction_order_then_arrears_and_the_next_funding_se
     // 4 GB·h of OBS (4.00): the voucher does not apply; the cash coupon's 2, then 2 of the card.
     charge(&app, record(&app, "e2", &c.id, &obs, "obs_storage", "4", GB_HOUR)).await;
     // 5 hours of ECS (5.00): the card's last 2, the cash 2, then 1 of arrears.
-    charge(&app, record(&app, "e3", &c.id, &ecs, "duration", "5", HOUR)).await;
+    let r3 = charge(&app, record(&app, "e3", &c.id, &ecs, "duration", "5", HOUR)).await;
     app.assert_audit_ok().await;
 
     let d = details(&app, &p, &c.id, "").await;
@@ -277,8 +277,8 @@ async fn charges_follow_the_deduction_order_then_arrears_and_the_next_funding_se
     assert_eq!(f1["payment_amount"].to_string(), "6.00");
     let f2 = recs.iter().find(|r| r["service_type_code"] == OBS).unwrap();
     assert_eq!(split(f2), ["0.00", "2.00", "2.00", "0.00", "0.00", "0.00"]);
-    let f3 = &recs[0];
-    assert_eq!(split(f3), ["0.00", "0.00", "2.00", "2.00", "0.00", "1.00"]);
+    let f3 = by_id(&r3["fee_record_id"]);
+    assert_eq!(split(&f3), ["0.00", "0.00", "2.00", "2.00", "0.00", "1.00"]);
     for r in recs {
         assert_identities(r);
     }
@@ -547,5 +547,85 @@ async fn a_refund_goes_back_in_reverse_order_as_a_negative_row() {
         .get(OWN_SUM, &format!("bill_cycle={}", cycle(app.now())))
         .await;
     assert_eq!(s.ok()["consume_amount"].to_string(), "0.00");
+    app.assert_audit_ok().await;
+}
+
+#[tokio::test]
+async fn a_partner_discount_lowers_the_payable_amount_and_shows_as_official_discount() {
+    let app = TestApp::spawn().await;
+    let p = app.create_partner("solution_provider", None).await;
+    app.deposit(&p, "100.00").await;
+    let c = app.create_customer(&p, json!({})).await;
+    fund(&app, &p, &c.id, "10.00").await.ok();
+    let ecs = ecs_product(&app, "0.33335").await;
+    let set = |rate: Value| {
+        let app = &app;
+        let p = &p;
+        let c = c.id.clone();
+        async move {
+            app.signed(p)
+                .request(
+                    Method::PUT,
+                    "/v2/partners/sub-customers/discounts",
+                    "",
+                    Some(json!({"customer_id": c, "discount_rate": rate}).to_string()),
+                    Default::default(),
+                )
+                .await
+        }
+    };
+    let r = set(json!("0.9")).await;
+    assert_eq!(r.ok()["discount_rate"], "0.9");
+    assert_eq!(r.body["discount_type"], 3);
+    set(json!("1.5")).await.err(400, "CBC.0100");
+    set(json!("0")).await.err(400, "CBC.0100");
+    set(json!("abc")).await.err(400, "CBC.0100");
+    // Another partner's customer is not this partner's to discount.
+    let other = app.create_partner("solution_provider", None).await;
+    let r = app
+        .signed(&other)
+        .request(
+            Method::PUT,
+            "/v2/partners/sub-customers/discounts",
+            "",
+            Some(json!({"customer_id": c.id, "discount_rate": "0.5"}).to_string()),
+            Default::default(),
+        )
+        .await;
+    r.err(400, "CBC.99000035");
+
+    let r = charge(&app, record(&app, "d1", &c.id, &ecs, "duration", "1", HOUR)).await;
+    assert_eq!(r["amount"].to_string(), "0.30");
+    let d = details(&app, &p, &c.id, "").await;
+    let f = &d["fee_records"][0];
+    assert_eq!(f["official_amount"].to_string(), "0.33335");
+    assert_eq!(f["official_discount_amount"].to_string(), "0.033335");
+    assert_eq!(f["payment_amount"].to_string(), "0.30");
+    let s = app
+        .signed(&p)
+        .get(
+            PARTNER_SUM,
+            &format!("cycle={}&charge_mode=3", cycle(app.now())),
+        )
+        .await;
+    let row = &s.ok()["bill_sums"][0];
+    assert_eq!(s.body["count"], 1);
+    assert_eq!(row["amount"].to_string(), "0.30");
+    assert_eq!(row["discount_amount"].to_string(), "0.033335");
+    assert_eq!(row["bill_type"], "0");
+    assert_eq!(row["charge_mode"], "3");
+    assert_eq!(row["account_details"][0]["balance_type"], "BALANCE_TYPE_DEBIT");
+    assert_eq!(row["account_details"][0]["amount"].to_string(), "0.30");
+    // Removing the discount: full price again.
+    assert_eq!(set(Value::Null).await.ok()["discount_rate"], Value::Null);
+    let r = charge(&app, record(&app, "d2", &c.id, &ecs, "duration", "1", HOUR)).await;
+    assert_eq!(r["amount"].to_string(), "0.33");
+    // The partner's consuming customers this cycle.
+    let cs = app
+        .signed(&p)
+        .post(CONSUMERS, &json!({"bill_cycle": cycle(app.now())}))
+        .await;
+    assert_eq!(cs.ok()["total_count"], 1);
+    assert_eq!(cs.body["sub_customers"][0]["customer_id"], c.id.as_str());
     app.assert_audit_ok().await;
 }
