@@ -542,22 +542,17 @@ async fn issued_quotas_of_a_foreign_reseller_are_refused_and_unset_coupon_times_
     let other = app.create_partner("distributor", None).await;
     let foreign = app.create_partner("reseller", Some(&other.id)).await;
     let own = app.create_partner("reseller", Some(&d.id)).await;
-    let r = app
-        .signed(&d)
-        .get(
-            "/v2/partners/issued-coupon-quotas",
-            &format!("indirect_partner_id={}", foreign.id),
-        )
-        .await;
-    r.err(400, "CBC.99000037");
-    let r = app
-        .signed(&d)
-        .get(
-            "/v2/partners/issued-coupon-quotas",
-            &format!("indirect_partner_id={}", own.id),
-        )
-        .await;
-    assert_eq!(r.ok()["total_count"], 0);
+    let issued_to = |reseller: &Creds| {
+        let query = format!("indirect_partner_id={}", reseller.id);
+        let (app, d) = (&app, &d);
+        async move {
+            app.signed(d)
+                .get("/v2/partners/issued-coupon-quotas", &query)
+                .await
+        }
+    };
+    issued_to(&foreign).await.err(400, "CBC.99000037");
+    assert_eq!(issued_to(&own).await.ok()["total_count"], 0);
 
     // A coupon that was never used nor reserved: its times are null, never "".
     let p = app.create_partner("solution_provider", None).await;
