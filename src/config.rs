@@ -33,6 +33,9 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// Development mode (`PARTNER_CENTER__DEV=true`): the published development secrets are
+    /// accepted with `DATABASE_URL`, and the private cluster keeps them instead of generating keys.
+    pub dev: bool,
     pub http: HttpConfig,
     pub database: DatabaseConfig,
     pub admin: AdminConfig,
@@ -53,6 +56,30 @@ pub struct HttpConfig {
     /// Requests per minute (and burst) allowed to one caller on the partner/customer API; 0 = no
     /// limit. Over it: 429 CBC.0250.
     pub rate_limit_per_minute: u32,
+    /// Redis shared by every replica for the per-caller limit (`redis://host:port/db`); unset:
+    /// each process counts alone. While Redis cannot be reached, each process counts alone.
+    pub rate_limit_redis_url: Option<Secret>,
+    /// Time a client has to send a request's headers (slow clients are disconnected).
+    pub header_read_timeout_secs: u64,
+    /// Time a client has to send a request's body (408 CBC.0100 after it).
+    pub body_read_timeout_secs: u64,
+    /// An open connection with no request in progress and no byte received for this long is
+    /// closed.
+    pub idle_timeout_secs: u64,
+    /// Most connections served at once; further clients wait in the listen queue.
+    pub max_connections: usize,
+}
+
+impl HttpConfig {
+    pub fn header_read_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.header_read_timeout_secs)
+    }
+    pub fn body_read_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.body_read_timeout_secs)
+    }
+    pub fn idle_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.idle_timeout_secs)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,10 +170,16 @@ pub struct IdempotencyConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            dev: false,
             http: HttpConfig {
                 listen: "127.0.0.1:8080".parse().expect("valid default address"),
                 body_limit_bytes: 1024 * 1024,
                 rate_limit_per_minute: 6000,
+                rate_limit_redis_url: None,
+                header_read_timeout_secs: 10,
+                body_read_timeout_secs: 30,
+                idle_timeout_secs: 60,
+                max_connections: 4096,
             },
             database: DatabaseConfig {
                 url: None,
@@ -157,13 +190,13 @@ impl Default for Config {
                 acquire_timeout_secs: 10,
             },
             admin: AdminConfig {
-                token: Secret::new("dev-admin-token-change-me"),
+                token: Secret::new(PUBLISHED_SECRETS[0].published),
             },
             auth: AuthConfig {
-                token_key: Secret::new("dev-token-key-change-me-0123456789abcdef"),
+                token_key: Secret::new(PUBLISHED_SECRETS[1].published),
                 token_ttl_secs: 24 * 3600,
                 token_audience: "partner-center".into(),
-                secret_encryption_key: Secret::new("ZGV2LXNlY3JldC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="),
+                secret_encryption_key: Secret::new(PUBLISHED_SECRETS[2].published),
                 signature_max_skew_secs: 15 * 60,
             },
             log: LogConfig {
@@ -182,6 +215,51 @@ impl Default for Config {
                 retention_hours: 7 * 24,
             },
         }
+    }
+}
+
+/// A secret setting: its key, its environment variable and the value the README publishes.
+pub struct PublishedSecret {
+    pub key: &'static str,
+    pub env: &'static str,
+    pub published: &'static str,
+}
+
+pub const PUBLISHED_SECRETS: [PublishedSecret; 3] = [
+    PublishedSecret {
+        key: "admin.token",
+        env: "PARTNER_CENTER__ADMIN__TOKEN",
+        published: "dev-admin-token-change-me",
+    },
+    PublishedSecret {
+        key: "auth.token_key",
+        env: "PARTNER_CENTER__AUTH__TOKEN_KEY",
+        published: "dev-token-key-change-me-0123456789abcdef",
+    },
+    PublishedSecret {
+        key: "auth.secret_encryption_key",
+        env: "PARTNER_CENTER__AUTH__SECRET_ENCRYPTION_KEY",
+        published: "ZGV2LXNlY3JldC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=",
+    },
+];
+
+impl Config {
+    /// The secret setting `key` (one of [`PUBLISHED_SECRETS`]).
+    pub fn secret_mut(&mut self, key: &str) -> &mut Secret {
+        match key {
+            "admin.token" => &mut self.admin.token,
+            "auth.token_key" => &mut self.auth.token_key,
+            _ => &mut self.auth.secret_encryption_key,
+        }
+    }
+
+    /// The secrets still unset, i.e. at their published development value.
+    pub fn published_secrets(&self) -> Vec<&'static PublishedSecret> {
+        let mut me = self.clone();
+        PUBLISHED_SECRETS
+            .iter()
+            .filter(|s| me.secret_mut(s.key).expose() == s.published)
+            .collect()
     }
 }
 
@@ -257,6 +335,15 @@ impl Config {
         if self.http.body_limit_bytes < 1024 {
             return bad("http.body_limit_bytes must be at least 1024");
         }
+        if self.http.header_read_timeout_secs == 0
+            || self.http.body_read_timeout_secs == 0
+            || self.http.idle_timeout_secs == 0
+        {
+            return bad("http.header_read_timeout_secs, http.body_read_timeout_secs and http.idle_timeout_secs must be at least 1");
+        }
+        if self.http.max_connections == 0 {
+            return bad("http.max_connections must be at least 1");
+        }
         if self.sms.sender == SmsSenderKind::Webhook
             && self.sms.webhook_url.as_deref().unwrap_or("").is_empty()
         {
@@ -284,6 +371,22 @@ mod tests {
         assert!(!dbg.contains("dev-admin-token"), "{dbg}");
         assert!(!dbg.contains("dev-token-key"), "{dbg}");
         assert!(!dbg.contains("ZGV2"), "{dbg}");
+    }
+
+    #[test]
+    fn the_defaults_are_the_published_secrets_and_configured_ones_are_not() {
+        let mut cfg = Config::default();
+        let names: Vec<_> = cfg.published_secrets().iter().map(|s| s.env).collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        cfg.admin.token = Secret::new("an-admin-token-of-my-own");
+        let names: Vec<_> = cfg.published_secrets().iter().map(|s| s.env).collect();
+        assert_eq!(
+            names,
+            [
+                "PARTNER_CENTER__AUTH__TOKEN_KEY",
+                "PARTNER_CENTER__AUTH__SECRET_ENCRYPTION_KEY"
+            ]
+        );
     }
 
     #[test]

@@ -1,6 +1,12 @@
 //! A private PostgreSQL cluster for the no-`DATABASE_URL` default: created with the machine's own
 //! `initdb`/`pg_ctl` under a data folder, listening only on loopback with a generated password,
 //! reused on the next start and stopped on shutdown.
+//!
+//! As root the cluster runs as the `postgres` system user (PostgreSQL refuses root). When that
+//! user cannot reach the data folder (a clone in root's 0700 home), the cluster itself lives in
+//! `/var/lib/partner-center/clusters/<hash of the data folder>` owned by `postgres`; the data
+//! folder keeps the password, port and secrets and names the cluster's place in
+//! `cluster-location`.
 
 use std::{
     path::{Path, PathBuf},
@@ -12,8 +18,15 @@ use anyhow::{bail, Context};
 const DB_NAME: &str = "partner_center";
 const SUPERUSER: &str = "partner_center";
 
+/// Where clusters go whose data folder the `postgres` user cannot reach.
+pub const RELOCATED_ROOT: &str = "/var/lib/partner-center/clusters";
+
 pub struct EmbeddedPg {
     data_dir: PathBuf,
+    /// Folder of `pgdata` and `postgres.log`: the data folder, or a relocated one.
+    cluster_dir: PathBuf,
+    /// Whether the cluster existed before this start.
+    existed: bool,
     bin_dir: PathBuf,
     port: u16,
     password: String,
@@ -77,9 +90,7 @@ impl EmbeddedPg {
              under /usr/lib/postgresql/*/bin. Install PostgreSQL (Debian/Ubuntu: `apt-get install \
              postgresql`) or set DATABASE_URL to an existing database",
         )?;
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
-        let data_dir = data_dir.canonicalize()?;
+        let data_dir = usable_data_dir(data_dir)?;
         // initdb refuses to run as root: run the cluster as the `postgres` system user then.
         let run_as = if current_uid() == Some(0) {
             if !user_exists("postgres") {
@@ -90,6 +101,8 @@ impl EmbeddedPg {
             None
         };
         let mut pg = EmbeddedPg {
+            cluster_dir: data_dir.clone(),
+            existed: false,
             data_dir: data_dir.clone(),
             bin_dir,
             port: 0,
@@ -97,9 +110,23 @@ impl EmbeddedPg {
             started_here: false,
             run_as,
         };
+        pg.cluster_dir = pg.choose_cluster_dir()?;
+        pg.existed = pg.pgdata().join("PG_VERSION").is_file();
+        tracing::info!(
+            data_dir = %pg.data_dir.display(),
+            cluster = %pg.pgdata().display(),
+            "embedded PostgreSQL cluster location"
+        );
         pg.init_if_needed()?;
         pg.password = std::fs::read_to_string(data_dir.join("pg-password"))
-            .context("reading the embedded cluster's password")?
+            .with_context(|| {
+                format!(
+                    "the cluster {} exists but its password file {} cannot be read; restore it, \
+                     or remove the cluster to start afresh",
+                    pg.pgdata().display(),
+                    data_dir.join("pg-password").display()
+                )
+            })?
             .trim()
             .to_string();
         if pg.running() {
@@ -119,7 +146,95 @@ impl EmbeddedPg {
     }
 
     fn pgdata(&self) -> PathBuf {
-        self.data_dir.join("pgdata")
+        self.cluster_dir.join("pgdata")
+    }
+
+    /// The data folder (password, port, `secrets.json`).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The cluster's own folder (`pgdata`).
+    pub fn cluster_path(&self) -> PathBuf {
+        self.pgdata()
+    }
+
+    /// Whether the cluster was there before this start (false: initdb ran now).
+    pub fn existed(&self) -> bool {
+        self.existed
+    }
+
+    /// Whether the cluster user can reach `dir` (search permission along the whole path; the
+    /// cluster's own files in it are handed to that user).
+    fn cluster_user_can_use(&self, dir: &Path) -> bool {
+        let Some(user) = &self.run_as else {
+            return true;
+        };
+        Command::new("runuser")
+            .args(["-u", user, "--", "test", "-x"])
+            .arg(dir)
+            .current_dir("/")
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+
+    /// The data folder when the cluster user can use it (or the cluster is already there), else
+    /// a folder of its own under [`RELOCATED_ROOT`], recorded in `cluster-location`.
+    fn choose_cluster_dir(&self) -> anyhow::Result<PathBuf> {
+        if self.data_dir.join("pgdata/PG_VERSION").is_file()
+            || self.cluster_user_can_use(&self.data_dir)
+        {
+            return Ok(self.data_dir.clone());
+        }
+        let user = self.run_as.clone().unwrap_or_default();
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            self.data_dir.as_os_str().as_encoded_bytes(),
+        ));
+        let dir = Path::new(RELOCATED_ROOT).join(&hash[..16]);
+        let advice = |what: &str| {
+            format!(
+                "the data folder {} is not reachable by the `{user}` user the private PostgreSQL \
+                 runs as, and {what}. Set PARTNER_CENTER__DATABASE__DATA_DIR to a folder outside \
+                 private home folders (e.g. /var/lib/partner-center), or set DATABASE_URL",
+                self.data_dir.display()
+            )
+        };
+        std::fs::create_dir_all(&dir)
+            .with_context(|| advice(&format!("{} cannot be created", dir.display())))?;
+        for d in [
+            Path::new("/var/lib/partner-center"),
+            Path::new(RELOCATED_ROOT),
+        ] {
+            set_mode(d, 0o755)?;
+        }
+        self.run(
+            {
+                let mut c = Command::new("chown");
+                c.arg(&user).arg(&dir);
+                c
+            },
+            "chown of the cluster folder",
+        )
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e:#}",
+                advice("its cluster folder cannot be handed to it")
+            )
+        })?;
+        set_mode(&dir, 0o700)?;
+        if !self.cluster_user_can_use(&dir) {
+            bail!(advice(&format!("{} is not usable either", dir.display())));
+        }
+        std::fs::write(
+            self.data_dir.join("cluster-location"),
+            format!("{}\n", dir.join("pgdata").display()),
+        )?;
+        tracing::warn!(
+            cluster = %dir.join("pgdata").display(),
+            "the `{user}` user cannot reach the data folder; the PostgreSQL cluster lives outside it"
+        );
+        Ok(dir)
     }
 
     fn saved_port(&self) -> anyhow::Result<u16> {
@@ -134,6 +249,8 @@ impl EmbeddedPg {
             Some(user) => {
                 let mut c = Command::new("runuser");
                 c.arg("-u").arg(user).arg("--").arg(path);
+                // The caller's working folder may be closed to that user (root's home).
+                c.current_dir("/");
                 c
             }
             None => Command::new(path),
@@ -169,7 +286,7 @@ impl EmbeddedPg {
         set_mode(&pw_file, 0o600)?;
         std::fs::create_dir_all(self.pgdata())?;
         // The cluster user needs its own copy of the password file for initdb.
-        let init_pw = self.data_dir.join("pgdata-initpw");
+        let init_pw = self.cluster_dir.join("pgdata-initpw");
         std::fs::write(&init_pw, &password)?;
         if let Some(user) = &self.run_as {
             self.run(
@@ -192,9 +309,20 @@ impl EmbeddedPg {
             .arg("--encoding=UTF8")
             .arg("--no-locale")
             .arg(format!("--pwfile={}", init_pw.display()));
-        let result = self.run(cmd, "initdb");
+        let out = cmd.output().context("cannot run initdb");
         let _ = std::fs::remove_file(&init_pw);
-        result?;
+        let out = out?;
+        if !out.status.success() {
+            let log = self.data_dir.join("initdb.log");
+            let _ = std::fs::write(&log, [out.stdout, out.stderr].concat());
+            bail!(
+                "the private PostgreSQL cluster could not be created in {} (initdb's output is in \
+                 {}). Make sure the folder is on a local, writable file system with free space, or \
+                 set PARTNER_CENTER__DATABASE__DATA_DIR to another folder, or DATABASE_URL",
+                self.pgdata().display(),
+                log.display()
+            );
+        }
         tracing::info!(data_dir = %self.data_dir.display(), "embedded PostgreSQL cluster created");
         Ok(())
     }
@@ -206,7 +334,7 @@ impl EmbeddedPg {
     }
 
     fn pg_ctl_start(&self) -> anyhow::Result<()> {
-        let log = self.data_dir.join("postgres.log");
+        let log = self.cluster_dir.join("postgres.log");
         if let Some(user) = &self.run_as {
             std::fs::OpenOptions::new()
                 .create(true)
@@ -296,6 +424,34 @@ impl EmbeddedPg {
         tracing::info!("embedded PostgreSQL stopped");
         Ok(())
     }
+}
+
+/// Creates the data folder and checks this user can write it; says what to do when not.
+fn usable_data_dir(data_dir: &Path) -> anyhow::Result<PathBuf> {
+    let advice = "set PARTNER_CENTER__DATABASE__DATA_DIR to a folder this user can write, or set \
+                  DATABASE_URL to an existing database";
+    if data_dir.exists() && !data_dir.is_dir() {
+        bail!(
+            "the data folder {} is not a folder; {advice}",
+            data_dir.display()
+        );
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "the data folder {} cannot be created ({e}); {advice}",
+            data_dir.display()
+        )
+    })?;
+    let data_dir = data_dir.canonicalize()?;
+    let probe = data_dir.join(".write-test");
+    std::fs::write(&probe, b"").map_err(|e| {
+        anyhow::anyhow!(
+            "the data folder {} is not writable ({e}); {advice}",
+            data_dir.display()
+        )
+    })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(data_dir)
 }
 
 fn set_mode(path: &Path, mode: u32) -> anyhow::Result<()> {

@@ -32,6 +32,8 @@ pub enum Code {
     PayloadTooLarge,
     /// 429 flow control.
     RateLimited,
+    /// 408 the request (headers or body) did not arrive in time.
+    RequestTimeout,
     /// 500 other error; says nothing internal.
     Internal,
     /// 503 database not reachable (readiness).
@@ -56,6 +58,7 @@ impl Code {
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Code::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::RequestInProgress => StatusCode::CONFLICT,
@@ -72,7 +75,7 @@ impl Code {
             Code::TokenInvalid => "CBC.0154",
             Code::SignatureInvalid => "APIG.0301",
             Code::NotFound => "APIG.0101",
-            Code::MethodNotAllowed | Code::PayloadTooLarge => "CBC.0100",
+            Code::MethodNotAllowed | Code::PayloadTooLarge | Code::RequestTimeout => "CBC.0100",
             Code::RateLimited => "CBC.0250",
             Code::Internal | Code::Unavailable => "CBC.0999",
             // The vendor's "unfinished fund/reclaim task exists; retry later".

@@ -11,6 +11,7 @@ pub mod embedded_pg;
 pub mod error;
 pub mod http;
 pub mod ledger;
+pub mod local_secrets;
 pub mod service;
 pub mod signing;
 pub mod startup;

@@ -124,6 +124,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let serving = matches!(cli.command, None | Some(Command::Serve { .. }));
+    let with_url = config
+        .database
+        .url
+        .as_ref()
+        .is_some_and(|u| !u.expose().is_empty());
+    if serving && with_url {
+        if let Some(why) = partner_center::local_secrets::refusal(&config) {
+            eprintln!("partner-center: {why}");
+            return ExitCode::from(2);
+        }
+    }
     telemetry::init(&config.log);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -161,6 +173,13 @@ async fn run(command: Option<Command>, mut config: Config) -> anyhow::Result<()>
             }
             let (url, pg) = database(&config).await?;
             let result = async {
+                if let Some(pg) = &pg {
+                    partner_center::local_secrets::load_or_generate(
+                        &mut config,
+                        pg.data_dir(),
+                        pg.existed(),
+                    )?;
+                }
                 let app = Application::build(config, &url, None).await?;
                 tracing::info!(addr = %app.local_addr(), "partner-center listening");
                 app.run_until(startup::shutdown_signal()).await

@@ -50,7 +50,13 @@ impl Application {
         let secrets = SecretBox::from_base64(config.auth.secret_encryption_key.expose())
             .map_err(|e| anyhow::anyhow!("auth.secret_encryption_key: {e}"))?;
         let sms = SmsSender::from_config(&config.sms)?;
-        let limiter = http::ratelimit::RateLimiter::new(config.http.rate_limit_per_minute);
+        let limiter = match &config.http.rate_limit_redis_url {
+            Some(url) if !url.expose().is_empty() => http::ratelimit::RateLimiter::with_redis(
+                config.http.rate_limit_per_minute,
+                url.expose(),
+            )?,
+            _ => http::ratelimit::RateLimiter::new(config.http.rate_limit_per_minute),
+        };
         let state = AppState(Arc::new(App {
             db: pool,
             config,
@@ -81,8 +87,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let router = http::router(self.state.clone());
         let sweeper = tokio::spawn(sweep_idempotency_keys(self.state.clone()));
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
+        let served = http::serve::serve(self.listener, router, &self.state.config.http, shutdown)
             .await
             .context("serving HTTP");
         sweeper.abort();

@@ -237,3 +237,139 @@ fn db_start_prints_only_the_export_line_for_scripts() {
         String::from_utf8_lossy(&stop.stderr)
     );
 }
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").unwrap().uid() == 0
+}
+
+/// Root's newcomer: a clone in a 0700 home folder (like /root), the README's run command (the
+/// built binary, `serve`, from the clone's folder, no DATABASE_URL, no data folder configured).
+/// The `postgres` user cannot reach `./var`, so the cluster lives under /var/lib/partner-center;
+/// the data (and the generated secrets, mode 0600) survive a restart.
+#[tokio::test]
+async fn as_root_a_clone_in_a_0700_home_folder_runs_and_keeps_its_data() {
+    use std::os::unix::fs::PermissionsExt;
+    if !is_root() {
+        println!("skipped: not running as root");
+        return;
+    }
+    let home = temp_dir("root-home");
+    std::fs::create_dir_all(&home.0).unwrap();
+    std::fs::set_permissions(&home.0, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let clone = home.0.join("partner-center");
+    let out = Command::new("git")
+        .args(["clone", "--quiet", "--depth", "1"])
+        .arg(format!("file://{}", env!("CARGO_MANIFEST_DIR")))
+        .arg(&clone)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git clone: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    let log = home.0.join("server.log");
+    let start = || {
+        let mut c = Command::new(BIN);
+        c.current_dir(&clone)
+            .env_remove("DATABASE_URL")
+            .env_remove("PARTNER_CENTER__DATABASE__DATA_DIR")
+            .env_remove("PARTNER_CENTER__ADMIN__TOKEN")
+            .env("PARTNER_CENTER__LOG__FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&log)
+                    .unwrap(),
+            );
+        c.spawn().unwrap()
+    };
+    let var = clone.join("var");
+    let cleanup_cluster = || {
+        if let Ok(at) = std::fs::read_to_string(var.join("cluster-location")) {
+            let pgdata = PathBuf::from(at.trim());
+            if let Some(dir) = pgdata.parent() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    };
+    let mut first = start();
+    let client = reqwest::Client::new();
+    let ready = tokio::time::timeout(Duration::from_secs(120), wait_ready(port, &mut first)).await;
+    let server_log = std::fs::read_to_string(&log).unwrap_or_default();
+    if ready.is_err() {
+        first.kill().ok();
+        cleanup_cluster();
+        panic!("not ready: {server_log}");
+    }
+    // It says where the cluster lives, outside the home folder the postgres user cannot enter.
+    let location = std::fs::read_to_string(var.join("cluster-location")).unwrap();
+    assert!(
+        location.starts_with(partner_center::embedded_pg::RELOCATED_ROOT),
+        "{location}"
+    );
+    assert!(server_log.contains(location.trim()), "{server_log}");
+    assert!(!server_log.contains("Permission denied"), "{server_log}");
+    // Generated secrets, readable by root only; the development admin token is refused.
+    let secrets = var.join(partner_center::local_secrets::FILE);
+    let mode = std::fs::metadata(&secrets).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&secrets).unwrap()).unwrap();
+    let token = kept["admin.token"].as_str().unwrap().to_string();
+    assert_ne!(token, "dev-admin-token-change-me");
+    let partners = format!("http://127.0.0.1:{port}/admin/v1/partners");
+    let r = client
+        .get(&partners)
+        .bearer_auth("dev-admin-token-change-me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let created = client
+        .post(&partners)
+        .bearer_auth(&token)
+        .json(
+            &serde_json::json!({"name": "Root's", "partner_type": "solution_provider",
+                                  "login_name": "rootnew01", "password": "Passw0rd!"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    terminate(&mut first);
+
+    let mut second = start();
+    wait_ready(port, &mut second).await;
+    let listed: serde_json::Value = client
+        .get(&partners)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    terminate(&mut second);
+    cleanup_cluster();
+    assert_eq!(listed["partners"][0]["login_name"], "rootnew01", "{listed}");
+}
+
+#[test]
+fn a_data_folder_that_cannot_be_used_gets_advice_not_initdbs_error() {
+    let dir = temp_dir("notafolder");
+    std::fs::write(&dir.0, b"a file").unwrap();
+    let out = command(&dir.0).arg("serve").output().unwrap();
+    let _ = std::fs::remove_file(&dir.0);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a folder"), "{err}");
+    assert!(err.contains("PARTNER_CENTER__DATABASE__DATA_DIR"), "{err}");
+    assert!(!err.contains("initdb:"), "{err}");
+}

@@ -223,6 +223,15 @@ pub async fn list_access_keys(
     .await
 }
 
+/// The account's token version (moved on by a password change or a disable); `None` when there
+/// is no such account.
+pub async fn token_version(conn: &mut PgConnection, id: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("select token_version from account where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
 pub async fn update_password_hash(
     conn: &mut PgConnection,
     id: &str,

@@ -4,7 +4,7 @@
 use axum::{
     body::{to_bytes, Body},
     extract::{OriginalUri, Request, State},
-    http::HeaderMap,
+    http::{header::RETRY_AFTER, HeaderMap, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -26,10 +26,28 @@ fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Verifies the request's credentials and attaches the typed [`Caller`].
 pub async fn require_caller(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    match authenticate(&app, req).await {
-        Ok(req) => next.run(req).await,
-        Err(e) => e.into_response(),
+    let req = match authenticate(&app, req).await {
+        Ok(req) => req,
+        Err(e) => return e.into_response(),
+    };
+    let principal = req
+        .extensions()
+        .get::<Caller>()
+        .map(|c| c.principal_id().to_string())
+        .unwrap_or_default();
+    if let Err(wait) = app.limiter.check(&principal).await {
+        let mut resp = ApiError::new(
+            Code::RateLimited,
+            "Flow control: too many requests, retry later.",
+        )
+        .into_response();
+        // Whole seconds, rounded up: retrying after it finds a token.
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        return resp;
     }
+    next.run(req).await
 }
 
 async fn authenticate(app: &AppState, req: Request) -> Result<Request, ApiError> {
@@ -71,12 +89,6 @@ async fn authenticate(app: &AppState, req: Request) -> Result<Request, ApiError>
         Body::from(bytes)
     };
     tracing::Span::current().record("caller_id", caller.principal_id());
-    if !app.limiter.allow(caller.principal_id()) {
-        return Err(ApiError::new(
-            Code::RateLimited,
-            "Flow control: too many requests, retry later.",
-        ));
-    }
     parts.extensions.insert(caller);
     Ok(Request::from_parts(parts, body))
 }

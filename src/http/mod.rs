@@ -5,11 +5,13 @@ pub mod admin;
 pub mod auth;
 pub mod extract;
 pub mod iam;
+pub mod input;
 pub mod metrics;
 pub mod ops;
 pub mod organisation;
 pub mod permissions;
 pub mod ratelimit;
+pub mod serve;
 pub mod v2;
 
 use axum::{
@@ -217,6 +219,8 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             auth::require_admin,
         )))
         .merge(public_routes())
+        // Outermost route layer: the text-input rule runs before authentication on every route.
+        .route_layer(middleware::from_fn_with_state(state.clone(), input::guard))
         .split_for_parts()
 }
 
@@ -276,7 +280,7 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
                     tracing::info_span!(
                         "request",
                         request_id,
-                        method = %req.method(),
+                        method = metrics::method_label(req.method()),
                         route = %metrics::route_of(req),
                         caller_id = tracing::field::Empty,
                     )

@@ -322,6 +322,7 @@ pub async fn assign_customer(
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AssignmentQuery {
     pub customer_id: String,
 }

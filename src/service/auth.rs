@@ -305,7 +305,13 @@ struct Claims {
     iat: i64,
     exp: i64,
     jti: String,
+    /// The account's token version at issue (tokens from before the version existed: 0).
+    #[serde(default)]
+    ver: i64,
 }
+
+/// Slack for clock differences when checking that a token does not outlive the configured TTL.
+const TOKEN_CLOCK_SLACK_SECS: i64 = 60;
 
 pub const TOKEN_ISSUER: &str = "partner-center";
 
@@ -369,6 +375,11 @@ pub async fn issue_token(
     if acc.status != "active" {
         return Err(bad_token("the account is disabled"));
     }
+    let mut conn = app.db.acquire().await?;
+    let ver = db::accounts::token_version(&mut conn, &acc.id)
+        .await?
+        .ok_or_else(denied)?;
+    drop(conn);
     let issued_at = app.now();
     let expires_at = issued_at + Duration::seconds(app.config.auth.token_ttl_secs);
     let claims = Claims {
@@ -378,6 +389,7 @@ pub async fn issue_token(
         iat: issued_at.timestamp(),
         exp: expires_at.timestamp(),
         jti: uuid::Uuid::new_v4().simple().to_string(),
+        ver,
     };
     let token = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -411,8 +423,26 @@ pub async fn verify_token(app: &App, token: &str) -> ApiResult<Caller> {
         &validation,
     )
     .map_err(|_| bad_token("the token is invalid"))?;
-    if data.claims.exp <= app.now().timestamp() {
+    let now = app.now().timestamp();
+    let c = &data.claims;
+    if c.exp <= now {
         return Err(bad_token("the token has expired"));
+    }
+    // A token is never valid for longer than this server issues them for.
+    let ttl = app.config.auth.token_ttl_secs;
+    if c.exp - c.iat > ttl || c.exp > now + ttl + TOKEN_CLOCK_SLACK_SECS {
+        return Err(bad_token("the token outlives the allowed lifetime"));
+    }
+    if c.sub.contains('\0') {
+        return Err(bad_token("the token is invalid"));
+    }
+    let mut conn = app.db.acquire().await?;
+    let ver = db::accounts::token_version(&mut conn, &c.sub).await?;
+    drop(conn);
+    if ver != Some(c.ver) {
+        return Err(bad_token(
+            "the token was revoked (password changed or account disabled)",
+        ));
     }
     load_caller(app, &data.claims.sub)
         .await?

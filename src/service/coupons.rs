@@ -1132,6 +1132,10 @@ pub async fn list_issued_quotas(
         return Err(not_distributor());
     }
     let mut conn = app.db.acquire().await?;
+    // A reseller of another distributor is CBC.99000037, not an empty list.
+    if let Some(r) = filter.partner_id.as_deref() {
+        partners::resolve_acting(&mut conn, caller, Some(r)).await?;
+    }
     filter.parent_owner_id = Some(caller.account_id.clone());
     Ok(db::coupons::list_quotas(&mut conn, app.now(), &filter, offset, limit).await?)
 }

@@ -3,8 +3,6 @@
 //! whole (journal, postings, balances and adjust record together).
 
 use std::{
-    net::TcpListener,
-    process::{Child, Command, Stdio},
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, Mutex,
@@ -16,40 +14,6 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, ADMIN_TOKEN};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_binary(app: &TestApp) -> (Child, String) {
-    let host = format!("127.0.0.1:{}", free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_partner-center"))
-        .arg("serve")
-        .env("DATABASE_URL", app.db_url())
-        .env("PARTNER_CENTER__HTTP__LISTEN", &host)
-        .env("PARTNER_CENTER__ADMIN__TOKEN", ADMIN_TOKEN)
-        .env("PARTNER_CENTER__DATABASE__MAX_CONNECTIONS", "8")
-        .env("PARTNER_CENTER__LOG__LEVEL", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start partner-center");
-    for _ in 0..200 {
-        if let Ok(r) = app.http.get(format!("http://{host}/healthz")).send().await {
-            if r.status().is_success() {
-                return (child, host);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    child.kill().ok();
-    child.wait().ok();
-    panic!("partner-center did not come up on {host}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn after_a_sigkill_mid_load_every_acknowledged_transfer_is_there_and_the_audit_is_clean() {
     let app = Arc::new(TestApp::spawn().await);
@@ -60,7 +24,7 @@ async fn after_a_sigkill_mid_load_every_acknowledged_transfer_is_there_and_the_a
     }
     app.deposit(&p, "100000").await;
 
-    let (mut child, host) = start_binary(&app).await;
+    let (mut child, host) = app.start_binary(&[]).await;
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
@@ -106,7 +70,7 @@ async fn after_a_sigkill_mid_load_every_acknowledged_transfer_is_there_and_the_a
         "the load acknowledged nothing before the kill"
     );
 
-    let (mut child, host) = start_binary(&app).await;
+    let (mut child, host) = app.start_binary(&[]).await;
     let audit = app
         .send(
             app.http

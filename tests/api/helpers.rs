@@ -15,6 +15,10 @@ use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection, PgPool};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+/// The harness's own token key and secret-key encryption key (never the published development
+/// values, which a server with `DATABASE_URL` refuses).
+pub const TEST_TOKEN_KEY: &str = "partner-center-test-harness-token-key-0123456789";
+pub const TEST_ENCRYPTION_KEY: &str = "cGFydG5lci1jZW50ZXItdGVzdC1oYXJuZXNzLWtleSE=";
 
 /// The server URL tests create their databases on: `DATABASE_URL`, or the embedded cluster under
 /// `target/test-pg` (started once, left running for later test binaries; scripts/test stops it).
@@ -112,6 +116,8 @@ pub struct TestApp {
     /// The running server's state (for calling services directly, e.g. background jobs).
     pub state: AppState,
     db_name: String,
+    /// The PostgreSQL server URL the test database was created on.
+    pg_server: String,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -119,6 +125,8 @@ pub fn test_config() -> Config {
     let mut cfg = Config::default();
     cfg.http.listen = "127.0.0.1:0".parse().unwrap();
     cfg.admin.token = Secret::new(ADMIN_TOKEN);
+    cfg.auth.token_key = Secret::new(TEST_TOKEN_KEY);
+    cfg.auth.secret_encryption_key = Secret::new(TEST_ENCRYPTION_KEY);
     cfg.database.max_connections = 8;
     cfg
 }
@@ -129,7 +137,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let url = server_url();
+        Self::spawn_on(server_url(), tweak).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with the test database on the PostgreSQL server at `url`.
+    pub async fn spawn_on(url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let db_name = format!("pc_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::connect(&with_db(url, "postgres"))
             .await
@@ -160,13 +172,14 @@ impl TestApp {
             pool,
             state,
             db_name,
+            pg_server: url.to_string(),
             server,
         }
     }
 
     /// The URL of this test's own database.
     pub fn db_url(&self) -> String {
-        with_db(server_url(), &self.db_name)
+        with_db(&self.pg_server, &self.db_name)
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -339,12 +352,56 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The real binary on this test's database, with its own keys and `env` on top.
+    pub async fn start_binary(&self, env: &[(&str, &str)]) -> (std::process::Child, String) {
+        let app = self;
+        let host = format!(
+            "127.0.0.1:{}",
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        );
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_partner-center"));
+        cmd.arg("serve")
+            .env("DATABASE_URL", app.db_url())
+            .env("PARTNER_CENTER__HTTP__LISTEN", &host)
+            .env("PARTNER_CENTER__ADMIN__TOKEN", ADMIN_TOKEN)
+            .env("PARTNER_CENTER__AUTH__TOKEN_KEY", TEST_TOKEN_KEY)
+            .env(
+                "PARTNER_CENTER__AUTH__SECRET_ENCRYPTION_KEY",
+                TEST_ENCRYPTION_KEY,
+            )
+            .env("PARTNER_CENTER__DATABASE__MAX_CONNECTIONS", "8")
+            .env("PARTNER_CENTER__LOG__LEVEL", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start partner-center");
+        for _ in 0..200 {
+            if let Ok(r) = app.http.get(format!("http://{host}/readyz")).send().await {
+                if r.status().is_success() {
+                    return (child, host);
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        child.kill().ok();
+        child.wait().ok();
+        panic!("partner-center did not come up on {host}");
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
         // The test's own runtime is blocked in this drop, so the aborted server task cannot hand
         // its connections back: do not wait for the pool; `with (force)` ends its sessions.
-        let url = with_db(server_url(), "postgres");
+        let url = with_db(&self.pg_server, "postgres");
         let db = self.db_name.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()

@@ -130,6 +130,7 @@ pub async fn create_partner(
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub offset: Option<i64>,
     pub limit: Option<i64>,
@@ -383,6 +384,7 @@ pub async fn enable_access_key(
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CodesQuery {
     pub mobile_phone: String,
 }

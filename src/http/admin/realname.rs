@@ -57,6 +57,7 @@ impl From<ApplicationRow> for RealnameApplication {
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApplicationsQuery {
     /// `reviewing` | `approved` | `rejected`; absent ⇒ all.
     pub status: Option<String>,

@@ -169,6 +169,7 @@ pub async fn request_unassociation(
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RequestListQuery {
     pub customer_id: Option<String>,
     /// `pending` | `approved` | `rejected` | `expired`.
@@ -282,6 +283,7 @@ pub async fn partner_reject(
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RecordListQuery {
     pub customer_id: Option<String>,
     /// `associate` | `switch_type` | `switch_request` | `unassociate_request` | `unassociate` |
@@ -431,6 +433,7 @@ pub async fn show_customer_partner(
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CustomerRequestQuery {
     pub status: Option<String>,
     pub offset: Option<i64>,

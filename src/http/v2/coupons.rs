@@ -350,6 +350,7 @@ pub async fn create_partner_coupons(
 // 3. List issued coupons
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListIssuedPartnerCouponsQuery {
     pub coupon_id: Option<String>,
     pub customer_id: Option<String>,
@@ -419,7 +420,8 @@ pub struct IQueryUserPartnerCouponsResultV2 {
     pub fetch_method: i32,
     pub use_limits: Vec<ICouponUseLimitInfoV2>,
     pub active_time: String,
-    pub last_used_time: String,
+    /// Never used here: `null` (the SDK model's unset time).
+    pub last_used_time: Option<String>,
     pub promotion_id: String,
     pub create_time: String,
     #[schema(value_type = f64)]
@@ -522,7 +524,7 @@ pub async fn list_issued_partner_coupons(
                 fetch_method: 3,
                 use_limits: use_limits(c),
                 active_time: format_ts(c.active_time),
-                last_used_time: String::new(),
+                last_used_time: None,
                 promotion_id: c.quota_id.clone(),
                 create_time: format_ts(c.created_at),
                 balance: YuanNumber(c.balance),
@@ -576,6 +578,7 @@ pub async fn reclaim_partner_coupons(
 /// Documented for the OpenAPI document; the handler parses the raw query itself because
 /// `operation_types` and `coupon_ids` repeat their key per element.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListPartnerCouponsRecordQuery {
     /// Repeated key: `operation_types=1&operation_types=2`. Absent ⇒ no filter; present ⇒ filter.
     pub operation_types: Option<Vec<String>>,
@@ -727,6 +730,7 @@ pub async fn list_partner_coupons_record(
 // 10. Own coupons (partner or customer)
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListSubCustomerCouponsQuery {
     pub coupon_id: Option<String>,
     pub order_id: Option<String>,
@@ -763,7 +767,8 @@ pub struct IQueryUserCouponsResultV2 {
     pub fetch_method: i32,
     pub use_limits: Vec<ICouponUseLimitInfoV2>,
     pub active_time: String,
-    pub reserve_time: String,
+    /// No reservations here: `null` (the SDK model's unset time).
+    pub reserve_time: Option<String>,
     pub promotion_id: String,
     pub create_time: String,
     pub coupon_version: i32,
@@ -872,7 +877,7 @@ pub async fn list_sub_customer_coupons(
                 fetch_method: 3,
                 use_limits: use_limits(c),
                 active_time: format_ts(c.active_time),
-                reserve_time: String::new(),
+                reserve_time: None,
                 promotion_id: String::new(),
                 create_time: format_ts(c.created_at),
                 coupon_version: 2,
@@ -892,6 +897,7 @@ pub async fn list_sub_customer_coupons(
 // 11. Customer coupon change records
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListCustomerCouponChangeRecordsQuery {
     /// BALANCE_TYPE_COUPON (required).
     pub balance_type: Option<String>,
@@ -1039,6 +1045,7 @@ pub async fn list_customer_coupon_change_records(
 // 12. Stored-value cards
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListStoredValueCardsQuery {
     /// 1 usable, 2 used up (required).
     pub status: Option<String>,
@@ -1240,6 +1247,7 @@ pub async fn reclaim_coupon_quotas(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListCouponQuotasRecordsQuery {
     pub indirect_partner_id: Option<String>,
     pub quota_id: Option<String>,
@@ -1320,6 +1328,7 @@ pub async fn list_coupon_quotas_records(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListIssuedCouponQuotasQuery {
     pub quota_id: Option<String>,
     pub indirect_partner_id: Option<String>,

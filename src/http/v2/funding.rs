@@ -88,6 +88,7 @@ fn idem(caller_id: &str, key: Option<String>, digest: String) -> Option<IdemRequ
 // 1. Partner balances
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListPartnerBalancesQuery {
     /// Distributor reading one reseller's balances.
     pub indirect_partner_id: Option<String>,
@@ -402,6 +403,7 @@ pub async fn reclaim_indirect_partner_account(
 // 4. Adjust records
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListPartnerAdjustRecordsQuery {
     pub customer_id: Option<String>,
     /// SOURCE_OPERATION_BEADJUST | SOURCE_OPERATION_BERETRIEVE | SOURCE_OPERATION_BEUNBIND
@@ -593,6 +595,7 @@ pub fn cn_day_range(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListPartnerAccountChangeRecordsQuery {
     /// BALANCE_TYPE_DEBIT (cash) | BALANCE_TYPE_CREDIT (credit). Required.
     pub balance_type: Option<String>,
@@ -690,6 +693,7 @@ fn partner_change(r: ChangeRow) -> PartnerAccountChangeRecord {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListCustomerAccountChangeRecordsQuery {
     /// BALANCE_TYPE_DEBIT | BALANCE_TYPE_CREDIT. Required.
     pub balance_type: Option<String>,

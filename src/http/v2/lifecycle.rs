@@ -107,6 +107,8 @@ pub struct FreezeCustomersReq {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+/// One customer that could not be frozen or unfrozen.
+#[schema(as = CustomerErrorDetail)]
 pub struct ErrorDetail {
     pub customer_id: String,
     pub error_code: String,

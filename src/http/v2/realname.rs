@@ -297,6 +297,7 @@ pub async fn change_enterprise_realname_authentication(
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReviewResultQuery {
     pub customer_id: String,
 }
