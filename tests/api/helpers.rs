@@ -531,7 +531,8 @@ impl Signed<'_> {
         self.app.try_send(req).await
     }
 
-    fn build(
+    /// The signed request, unsent (e.g. to read a streamed body chunk by chunk).
+    pub fn build(
         &self,
         method: Method,
         path: &str,

@@ -6,6 +6,7 @@ mod helpers;
 mod association;
 mod auth;
 mod consumption;
+mod consumption_scale;
 mod coupons;
 mod crash;
 mod customers;
