@@ -24,7 +24,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start_binary(app: &TestApp) -> (Child, String) {
+pub async fn start_binary(app: &TestApp) -> (Child, String) {
     let host = format!("127.0.0.1:{}", free_port());
     let mut child = Command::new(env!("CARGO_BIN_EXE_partner-center"))
         .arg("serve")
