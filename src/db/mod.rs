@@ -4,9 +4,11 @@
 pub mod accounts;
 pub mod coupons;
 pub mod customers;
+pub mod events;
 pub mod funding;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod organisation;
 pub mod partners;
 pub mod verification;
+pub mod webhooks;

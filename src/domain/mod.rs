@@ -1,7 +1,9 @@
 //! Domain types: identifiers, enums and value types. No I/O lives here.
 
+pub mod events;
 pub mod ids;
 pub mod money;
+pub mod net;
 pub mod permissions;
 pub mod time;
 pub mod validate;

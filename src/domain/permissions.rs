@@ -25,6 +25,10 @@ pub const ITEMS: &[(&str, &str)] = &[
         "coupon quotas, issued coupons and coupon records",
     ),
     ("coupon:write", "issue and reclaim coupons and quotas"),
+    (
+        "event:read",
+        "the event feed (a manager sees its customers' events only)",
+    ),
 ];
 
 pub fn is_item(s: &str) -> bool {
