@@ -44,6 +44,8 @@ pub struct Config {
     pub sms: SmsConfig,
     pub customers: CustomersConfig,
     pub idempotency: IdempotencyConfig,
+    pub events: EventsConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -167,6 +169,28 @@ pub struct IdempotencyConfig {
     pub retention_hours: i64,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsConfig {
+    /// How long events stay in the feed (and their deliveries and attempts), in days; older ones
+    /// are swept.
+    pub retention_days: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Allow endpoints on loopback, private, link-local and unique-local addresses (and plain
+    /// http to loopback). Development and tests only: it opens the server to SSRF.
+    pub allow_private_targets: bool,
+    /// Deliveries this server sends at once; 0 = this server does not deliver.
+    pub max_concurrency: usize,
+    /// Timeout of one delivery request, in seconds.
+    pub request_timeout_secs: u64,
+    /// How often the delivery worker looks for due deliveries, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -213,6 +237,13 @@ impl Default for Config {
             },
             idempotency: IdempotencyConfig {
                 retention_hours: 7 * 24,
+            },
+            events: EventsConfig { retention_days: 30 },
+            webhooks: WebhooksConfig {
+                allow_private_targets: false,
+                max_concurrency: 8,
+                request_timeout_secs: 10,
+                poll_interval_ms: 1000,
             },
         }
     }
@@ -354,6 +385,18 @@ impl Config {
         }
         if !(1..=24 * 365).contains(&self.idempotency.retention_hours) {
             return bad("idempotency.retention_hours must be between 1 and 8760");
+        }
+        if !(1..=3650).contains(&self.events.retention_days) {
+            return bad("events.retention_days must be between 1 and 3650");
+        }
+        if !(1..=300).contains(&self.webhooks.request_timeout_secs) {
+            return bad("webhooks.request_timeout_secs must be between 1 and 300");
+        }
+        if !(10..=60_000).contains(&self.webhooks.poll_interval_ms) {
+            return bad("webhooks.poll_interval_ms must be between 10 and 60000");
+        }
+        if self.webhooks.max_concurrency > 256 {
+            return bad("webhooks.max_concurrency must be at most 256");
         }
         Ok(())
     }

@@ -87,10 +87,12 @@ impl Application {
     ) -> anyhow::Result<()> {
         let router = http::router(self.state.clone());
         let sweeper = tokio::spawn(sweep_idempotency_keys(self.state.clone()));
+        let webhooks = crate::service::webhooks::spawn_background(self.state.clone());
         let served = http::serve::serve(self.listener, router, &self.state.config.http, shutdown)
             .await
             .context("serving HTTP");
         sweeper.abort();
+        webhooks.iter().for_each(|t| t.abort());
         served?;
         self.state.db.close().await;
         Ok(())

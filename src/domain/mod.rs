@@ -1,8 +1,10 @@
 //! Domain types: identifiers, enums and value types. No I/O lives here.
 
 pub mod deduction;
+pub mod events;
 pub mod ids;
 pub mod money;
+pub mod net;
 pub mod permissions;
 pub mod rating;
 pub mod time;

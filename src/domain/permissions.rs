@@ -29,6 +29,10 @@ pub const ITEMS: &[(&str, &str)] = &[
         "billing:read",
         "sub-customers' consumption: monthly sums, fee records, consuming customers, export",
     ),
+    (
+        "event:read",
+        "the event feed (a manager sees its customers' events only)",
+    ),
 ];
 
 pub fn is_item(s: &str) -> bool {

@@ -25,6 +25,8 @@ struct Histogram {
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    /// Webhook delivery attempts by outcome.
+    webhooks: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -46,6 +48,16 @@ impl Metrics {
         }
         h.sum += seconds;
         h.count += 1;
+    }
+
+    /// One webhook attempt: `succeeded`, `failed_will_retry` or `failed` (the last attempt).
+    pub fn record_webhook(&self, outcome: &'static str) {
+        *self
+            .webhooks
+            .lock()
+            .expect("metrics lock")
+            .entry(outcome)
+            .or_default() += 1;
     }
 
     pub fn render(&self, pool_size: u32, pool_idle: usize, pool_max: u32) -> String {
@@ -85,6 +97,11 @@ impl Metrics {
         let _ = writeln!(out, "db_pool_connections{{state=\"open\"}} {pool_size}");
         let _ = writeln!(out, "db_pool_connections{{state=\"idle\"}} {pool_idle}");
         let _ = writeln!(out, "db_pool_connections{{state=\"max\"}} {pool_max}");
+        out.push_str("# HELP webhook_attempts_total Webhook delivery attempts by outcome.\n");
+        out.push_str("# TYPE webhook_attempts_total counter\n");
+        for (o, n) in self.webhooks.lock().expect("metrics lock").iter() {
+            let _ = writeln!(out, "webhook_attempts_total{{outcome=\"{o}\"}} {n}");
+        }
         out
     }
 }
@@ -133,11 +150,12 @@ pub async fn track(State(app): State<AppState>, req: Request, next: Next) -> Res
 }
 
 pub async fn render(State(app): State<AppState>) -> impl IntoResponse {
-    let body = app.metrics.render(
+    let mut body = app.metrics.render(
         app.db.size(),
         app.db.num_idle(),
         app.config.database.max_connections,
     );
+    body.push_str(&crate::service::webhooks::metrics_text(&app).await);
     (
         [(
             axum::http::header::CONTENT_TYPE,

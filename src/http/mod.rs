@@ -88,6 +88,7 @@ impl Modify for SecuritySchemes {
         (name = "organisation", description = "A partner's operators, roles (permission items) and customer managers (extension)"),
         (name = "funding", description = "Balances, funding and reclaiming, adjust and account-change records"),
         (name = "coupons", description = "Coupon quotas, partner coupons, customer coupon views"),
+        (name = "events", description = "The event feed and signed webhooks (extension)"),
         (name = "iam", description = "IAM-compatible tokens and domain discovery"),
         (name = "admin", description = "The vendor's own operations"),
         (name = "operations", description = "Health, readiness and metrics"),
@@ -166,6 +167,19 @@ fn signed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(v2::coupons::list_stored_value_cards))
         .routes(routes!(iam::list_domains))
         .merge(v2::bills::routes())
+        .routes(routes!(v2::events::list_events))
+        .routes(routes!(
+            v2::events::create_webhook,
+            v2::events::list_webhooks
+        ))
+        .routes(routes!(
+            v2::events::show_webhook,
+            v2::events::update_webhook,
+            v2::events::delete_webhook
+        ))
+        .routes(routes!(v2::events::rotate_webhook_secret))
+        .routes(routes!(v2::events::list_webhook_attempts))
+        .routes(routes!(v2::events::redeliver_webhook_event))
 }
 
 fn admin_routes() -> OpenApiRouter<AppState> {

@@ -299,6 +299,39 @@ pub const ROUTES: &[(&str, &str, Required)] = &[
         "/v2/partners/sub-customers/assignments",
         Required::Item("customer:read"),
     ),
+    ("GET", "/v2/partners/events", Required::Item("event:read")),
+    ("POST", "/v2/partners/webhooks", Required::MainAccount),
+    ("GET", "/v2/partners/webhooks", Required::MainAccount),
+    (
+        "GET",
+        "/v2/partners/webhooks/{endpoint_id}",
+        Required::MainAccount,
+    ),
+    (
+        "PUT",
+        "/v2/partners/webhooks/{endpoint_id}",
+        Required::MainAccount,
+    ),
+    (
+        "DELETE",
+        "/v2/partners/webhooks/{endpoint_id}",
+        Required::MainAccount,
+    ),
+    (
+        "POST",
+        "/v2/partners/webhooks/{endpoint_id}/rotate-secret",
+        Required::MainAccount,
+    ),
+    (
+        "GET",
+        "/v2/partners/webhooks/{endpoint_id}/attempts",
+        Required::MainAccount,
+    ),
+    (
+        "POST",
+        "/v2/partners/webhooks/{endpoint_id}/events/{event_id}/redeliver",
+        Required::MainAccount,
+    ),
 ];
 
 pub fn required(method: &Method, route: &str) -> Option<Required> {

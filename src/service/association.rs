@@ -62,24 +62,21 @@ struct Event<'a> {
 }
 
 async fn event(conn: &mut PgConnection, at: DateTime<Utc>, e: Event<'_>) -> ApiResult<()> {
-    db::lifecycle::insert_event(
-        conn,
-        &db::lifecycle::NewEvent {
-            customer_id: e.customer_id,
-            partner_id: e.partner_id,
-            event_type: e.event_type,
-            actor_id: e.actor_id,
-            actor_kind: e.actor_kind,
-            reason: e.reason,
-            outcome: e.outcome,
-            from_type: e.from_type,
-            to_type: e.to_type,
-            request_id: e.request_id,
-            created_at: at,
-        },
-    )
-    .await?;
-    Ok(())
+    let record = db::lifecycle::NewEvent {
+        customer_id: e.customer_id,
+        partner_id: e.partner_id,
+        event_type: e.event_type,
+        actor_id: e.actor_id,
+        actor_kind: e.actor_kind,
+        reason: e.reason,
+        outcome: e.outcome,
+        from_type: e.from_type,
+        to_type: e.to_type,
+        request_id: e.request_id,
+        created_at: at,
+    };
+    db::lifecycle::insert_event(conn, &record).await?;
+    crate::service::events::association_recorded(conn, &record).await
 }
 
 /// Expires unanswered requests (and records it).

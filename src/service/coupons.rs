@@ -540,6 +540,12 @@ impl Effect for IssueCoupons {
                     now,
                 )
                 .await?;
+                crate::service::events::emit(
+                    conn, &acting.partner_id, Some(customer_id), "coupon.issued",
+                    serde_json::json!({"coupon_id": coupon_id, "quota_id": q.id, "face_value": crate::service::events::yuan(face), "trans_id": trans_id}),
+                    now,
+                )
+                .await?;
                 Ok(coupon_id)
             }
             .await;
@@ -816,6 +822,12 @@ async fn reclaim_one(
             remark: None,
             at: ctx.at,
         },
+    )
+    .await?;
+    crate::service::events::emit(
+        conn, ctx.partner_id, Some(customer_id), "coupon.reclaimed",
+        serde_json::json!({"coupon_id": coupon_id, "quota_id": quota_id, "amount": crate::service::events::yuan(amount), "operation_type": ctx.operation_type, "trans_id": trans_id}),
+        ctx.at,
     )
     .await?;
     Ok(amount)

@@ -239,23 +239,21 @@ pub async fn create_sub_customer(
             e.into()
         }
     })?;
-    db::lifecycle::insert_event(
-        &mut tx,
-        &db::lifecycle::NewEvent {
-            customer_id: &id,
-            partner_id: &acting.partner_id,
-            event_type: "associate",
-            actor_id: caller.actor_id(),
-            actor_kind: "partner",
-            reason: None,
-            outcome: "completed",
-            from_type: None,
-            to_type: Some(req.association.code()),
-            request_id: None,
-            created_at: now,
-        },
-    )
-    .await?;
+    let record = db::lifecycle::NewEvent {
+        customer_id: &id,
+        partner_id: &acting.partner_id,
+        event_type: "associate",
+        actor_id: caller.actor_id(),
+        actor_kind: "partner",
+        reason: None,
+        outcome: "completed",
+        from_type: None,
+        to_type: Some(req.association.code()),
+        request_id: None,
+        created_at: now,
+    };
+    db::lifecycle::insert_event(&mut tx, &record).await?;
+    crate::service::events::association_recorded(&mut tx, &record).await?;
     crate::ledger::open_accounts(
         &mut tx,
         &[crate::ledger::AccountRef::new(

@@ -200,21 +200,18 @@ async fn record(
     operation_type: &str,
     at: DateTime<Utc>,
 ) -> ApiResult<()> {
-    db::funding::insert_adjust_record(
-        conn,
-        &db::funding::NewAdjustRecord {
-            trans_id,
-            partner_id: m.partner_id,
-            operator_id: m.caller.actor_id(),
-            counterparty_id: m.counterparty_id,
-            counterparty_kind: m.counterparty_kind,
-            operation_type,
-            amount_fen: m.amount.fen(),
-            created_at: at,
-        },
-    )
-    .await?;
-    Ok(())
+    let rec = db::funding::NewAdjustRecord {
+        trans_id,
+        partner_id: m.partner_id,
+        operator_id: m.caller.actor_id(),
+        counterparty_id: m.counterparty_id,
+        counterparty_kind: m.counterparty_kind,
+        operation_type,
+        amount_fen: m.amount.fen(),
+        created_at: at,
+    };
+    db::funding::insert_adjust_record(conn, &rec).await?;
+    crate::service::events::funding_recorded(conn, std::slice::from_ref(&rec)).await
 }
 
 /// Fund (op. 2) or reclaim (op. 3) a resale customer of the partner (or, for a distributor with

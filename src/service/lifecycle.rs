@@ -117,23 +117,21 @@ pub async fn set_frozen(
         let target = if freeze { 1 } else { 0 };
         if c.is_frozen != target {
             db::lifecycle::set_frozen(&mut tx, id, target).await?;
-            db::lifecycle::insert_event(
-                &mut tx,
-                &db::lifecycle::NewEvent {
-                    customer_id: id,
-                    partner_id: &acting.partner_id,
-                    event_type: if freeze { "freeze" } else { "unfreeze" },
-                    actor_id: caller.actor_id(),
-                    actor_kind: "partner",
-                    reason: Some(reason),
-                    outcome: "completed",
-                    from_type: None,
-                    to_type: None,
-                    request_id: None,
-                    created_at: now,
-                },
-            )
-            .await?;
+            let record = db::lifecycle::NewEvent {
+                customer_id: id,
+                partner_id: &acting.partner_id,
+                event_type: if freeze { "freeze" } else { "unfreeze" },
+                actor_id: caller.actor_id(),
+                actor_kind: "partner",
+                reason: Some(reason),
+                outcome: "completed",
+                from_type: None,
+                to_type: None,
+                request_id: None,
+                created_at: now,
+            };
+            db::lifecycle::insert_event(&mut tx, &record).await?;
+            crate::service::events::association_recorded(&mut tx, &record).await?;
         }
         tx.commit().await?;
     }

@@ -207,6 +207,7 @@ pub async fn review(
         }
         db::lifecycle::finish_review(&mut tx, id, "rejected", Some(opinion), now).await?;
     }
+    crate::service::events::realname_reviewed(&mut tx, &a, approved, opinion, now).await?;
     let done = db::lifecycle::lock_application(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application vanished")))?;

@@ -4,6 +4,7 @@ pub mod association;
 pub mod bills;
 pub mod coupons;
 pub mod customers;
+pub mod events;
 pub mod funding;
 pub mod lifecycle;
 pub mod partners;

@@ -315,6 +315,9 @@ async fn transact(
         )
         .collect();
     db::funding::insert_adjust_records(&mut tx, &rows).await?;
+    crate::service::events::funding_recorded(&mut tx, &rows)
+        .await
+        .map_err(Failed::BeforeCommit)?;
     tx.commit().await.map_err(|e| Failed::Commit(e.into()))?;
     for (i, _, trans_id, _, _) in records {
         outcomes[i] = Some(Ok(Transferred { trans_id }));
