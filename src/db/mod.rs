@@ -4,9 +4,14 @@
 pub mod accounts;
 pub mod coupons;
 pub mod customers;
+pub mod dashboards;
 pub mod funding;
 pub mod idempotency;
+pub mod leads;
 pub mod lifecycle;
+pub mod opportunities;
 pub mod organisation;
 pub mod partners;
+pub mod tasks;
 pub mod verification;
+pub mod warnings;

@@ -25,6 +25,26 @@ pub const ITEMS: &[(&str, &str)] = &[
         "coupon quotas, issued coupons and coupon records",
     ),
     ("coupon:write", "issue and reclaim coupons and quotas"),
+    (
+        "opportunity:read",
+        "list and read opportunities (a manager its own, a supervisor its managers')",
+    ),
+    (
+        "opportunity:write",
+        "report, edit, submit, accept/decline and close opportunities (never a supervisor)",
+    ),
+    ("lead:read", "list and read leads (a manager its own)"),
+    (
+        "lead:write",
+        "record, assign, follow up, convert and close leads (never a supervisor)",
+    ),
+    ("warning:read", "customer warnings and the warning settings"),
+    (
+        "warning:write",
+        "handle warnings (only as the customer's responsible manager)",
+    ),
+    ("task:read", "sales-expansion tasks"),
+    ("task:write", "record sales-expansion task results"),
 ];
 
 pub fn is_item(s: &str) -> bool {

@@ -13,3 +13,7 @@ mod ledger;
 mod lifecycle;
 mod organisation;
 mod platform;
+mod selling_dashboard_perf;
+mod selling_leads;
+mod selling_opportunities;
+mod selling_warnings;

@@ -8,7 +8,7 @@ use crate::helpers::{Creds, TestApp};
 
 const LIST: &str = "/v2/partners/sub-customers/query";
 
-async fn role(app: &TestApp, partner: &Creds, name: &str, items: &[&str]) -> i64 {
+pub(crate) async fn role(app: &TestApp, partner: &Creds, name: &str, items: &[&str]) -> i64 {
     let r = app
         .signed(partner)
         .post(
@@ -20,7 +20,7 @@ async fn role(app: &TestApp, partner: &Creds, name: &str, items: &[&str]) -> i64
     r.body["role_id"].as_i64().unwrap()
 }
 
-async fn operator(app: &TestApp, partner: &Creds, body: Value) -> Creds {
+pub(crate) async fn operator(app: &TestApp, partner: &Creds, body: Value) -> Creds {
     let login = format!("op{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
     let mut b = json!({"login_name": login, "password": "Operat0r!pw"});
     for (k, v) in body.as_object().unwrap() {
@@ -39,7 +39,7 @@ async fn operator(app: &TestApp, partner: &Creds, body: Value) -> Creds {
     }
 }
 
-async fn operator_id(app: &TestApp, partner: &Creds, op: &Creds) -> String {
+pub(crate) async fn operator_id(app: &TestApp, partner: &Creds, op: &Creds) -> String {
     let r = app.signed(partner).get("/v2/partners/operators", "").await;
     r.ok()["operators"]
         .as_array()
@@ -70,7 +70,7 @@ fn sorted(mut v: Vec<&str>) -> Vec<String> {
     v.into_iter().map(String::from).collect()
 }
 
-async fn assign(
+pub(crate) async fn assign(
     app: &TestApp,
     who: &Creds,
     customer: &Creds,
