@@ -42,6 +42,10 @@ pub enum Code {
     RequestInProgress,
     /// 422 an Idempotency-Key reused with a different request.
     IdempotencyKeyReused,
+    /// 412 `If-Match` names an older version of the resource.
+    PreconditionFailed,
+    /// 428 an update without `If-Match`.
+    PreconditionRequired,
     /// A business code answered with HTTP 400.
     Business(&'static str),
 }
@@ -63,6 +67,8 @@ impl Code {
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::RequestInProgress => StatusCode::CONFLICT,
             Code::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Code::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Code::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
         }
     }
 
@@ -81,6 +87,8 @@ impl Code {
             // The vendor's "unfinished fund/reclaim task exists; retry later".
             Code::RequestInProgress => "CBC.99007461",
             Code::IdempotencyKeyReused => "CBC.0101",
+            Code::PreconditionFailed => "CBC.99012004",
+            Code::PreconditionRequired => "CBC.99012005",
             Code::Business(code) => code,
         }
     }
@@ -155,6 +163,16 @@ pub mod codes {
     pub const USAGE_TYPE_NOT_PRICED: &str = "CBC.99006102";
     pub const FEE_RECORD_NOT_FOUND: &str = "CBC.99006103";
     pub const REFUND_EXCEEDS_CHARGE: &str = "CBC.99006104";
+    // Selling (issue 12): CBC.99012xxx.
+    pub const OPPORTUNITY_NOT_FOUND: &str = "CBC.99012001";
+    pub const OPPORTUNITY_STATE: &str = "CBC.99012002";
+    pub const ACCEPT_DEADLINE_PASSED: &str = "CBC.99012003";
+    pub const LEAD_NOT_FOUND: &str = "CBC.99012006";
+    pub const LEAD_CLOSED: &str = "CBC.99012007";
+    pub const WARNING_NOT_FOUND: &str = "CBC.99012008";
+    pub const WARNING_HANDLED: &str = "CBC.99012009";
+    pub const TASK_NOT_FOUND: &str = "CBC.99012010";
+    pub const TASK_DONE: &str = "CBC.99012011";
 
     /// Every business code above (to rebuild a stored error on an idempotent replay).
     pub const ALL: &[&str] = &[
@@ -211,6 +229,15 @@ pub mod codes {
         USAGE_TYPE_NOT_PRICED,
         FEE_RECORD_NOT_FOUND,
         REFUND_EXCEEDS_CHARGE,
+        OPPORTUNITY_NOT_FOUND,
+        OPPORTUNITY_STATE,
+        ACCEPT_DEADLINE_PASSED,
+        LEAD_NOT_FOUND,
+        LEAD_CLOSED,
+        WARNING_NOT_FOUND,
+        WARNING_HANDLED,
+        TASK_NOT_FOUND,
+        TASK_DONE,
     ];
 }
 

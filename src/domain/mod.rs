@@ -7,6 +7,7 @@ pub mod money;
 pub mod net;
 pub mod permissions;
 pub mod rating;
+pub mod selling;
 pub mod time;
 pub mod validate;
 

@@ -33,6 +33,26 @@ pub const ITEMS: &[(&str, &str)] = &[
         "event:read",
         "the event feed (a manager sees its customers' events only)",
     ),
+    (
+        "opportunity:read",
+        "list and read opportunities (a manager its own, a supervisor its managers')",
+    ),
+    (
+        "opportunity:write",
+        "report, edit, submit, accept/decline and close opportunities (never a supervisor)",
+    ),
+    ("lead:read", "list and read leads (a manager its own)"),
+    (
+        "lead:write",
+        "record, assign, follow up, convert and close leads (never a supervisor)",
+    ),
+    ("warning:read", "customer warnings and the warning settings"),
+    (
+        "warning:write",
+        "handle warnings (only as the customer's responsible manager)",
+    ),
+    ("task:read", "sales-expansion tasks"),
+    ("task:write", "record sales-expansion task results"),
 ];
 
 pub fn is_item(s: &str) -> bool {

@@ -89,6 +89,7 @@ impl Modify for SecuritySchemes {
         (name = "funding", description = "Balances, funding and reclaiming, adjust and account-change records"),
         (name = "coupons", description = "Coupon quotas, partner coupons, customer coupon views"),
         (name = "events", description = "The event feed and signed webhooks (extension)"),
+        (name = "selling", description = "Opportunities (PO reported by the partner, HO shared by the vendor) leads, customer warnings, sales-expansion tasks, dashboards (extension)"),
         (name = "iam", description = "IAM-compatible tokens and domain discovery"),
         (name = "admin", description = "The vendor's own operations"),
         (name = "operations", description = "Health, readiness and metrics"),
@@ -180,6 +181,33 @@ fn signed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(v2::events::rotate_webhook_secret))
         .routes(routes!(v2::events::list_webhook_attempts))
         .routes(routes!(v2::events::redeliver_webhook_event))
+        .routes(routes!(
+            v2::opportunities::create_opportunity,
+            v2::opportunities::list_opportunities
+        ))
+        .routes(routes!(
+            v2::opportunities::show_opportunity,
+            v2::opportunities::update_opportunity
+        ))
+        .routes(routes!(v2::opportunities::submit_opportunity))
+        .routes(routes!(v2::opportunities::accept_opportunity))
+        .routes(routes!(v2::opportunities::decline_opportunity))
+        .routes(routes!(v2::opportunities::close_opportunity))
+        .routes(routes!(v2::leads::create_lead, v2::leads::list_leads))
+        .routes(routes!(v2::leads::show_lead))
+        .routes(routes!(v2::leads::assign_lead))
+        .routes(routes!(v2::leads::follow_up_lead))
+        .routes(routes!(v2::leads::convert_lead))
+        .routes(routes!(v2::leads::close_lead))
+        .routes(routes!(v2::warnings::list_customer_warnings))
+        .routes(routes!(v2::warnings::handle_customer_warning))
+        .routes(routes!(
+            v2::warnings::show_warning_settings,
+            v2::warnings::update_warning_settings
+        ))
+        .routes(routes!(v2::tasks::list_sales_tasks))
+        .routes(routes!(v2::tasks::handle_sales_task))
+        .routes(routes!(v2::dashboards::show_customer_dashboard))
 }
 
 fn admin_routes() -> OpenApiRouter<AppState> {
@@ -207,6 +235,21 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::coupons::freeze_coupon_quota))
         .routes(routes!(admin::coupons::unfreeze_coupon_quota))
         .merge(admin::usage::routes())
+        .routes(routes!(
+            admin::selling::create_ho_opportunity,
+            admin::selling::list_all_opportunities
+        ))
+        .routes(routes!(admin::selling::show_any_opportunity))
+        .routes(routes!(admin::selling::approve_opportunity))
+        .routes(routes!(admin::selling::reject_opportunity))
+        .routes(routes!(admin::selling::list_holidays))
+        .routes(routes!(admin::selling::dispatch_lead))
+        .routes(routes!(admin::selling::raise_customer_warning))
+        .routes(routes!(admin::selling::create_sales_task))
+        .routes(routes!(
+            admin::selling::set_holiday,
+            admin::selling::delete_holiday
+        ))
 }
 
 fn public_routes() -> OpenApiRouter<AppState> {

@@ -93,8 +93,16 @@ pub const ROUTES: &[(&str, &str, Required)] = &[
         "/v2/partners/sub-customers/discounts",
         Required::Item("customer:manage"),
     ),
-    ("GET", "/v2/bills/customer-bills/monthly-sum", Required::Anyone),
-    ("GET", "/v2/bills/customer-bills/fee-records", Required::Anyone),
+    (
+        "GET",
+        "/v2/bills/customer-bills/monthly-sum",
+        Required::Anyone,
+    ),
+    (
+        "GET",
+        "/v2/bills/customer-bills/fee-records",
+        Required::Anyone,
+    ),
     ("GET", "/v2/promotions/benefits/coupons", Required::Anyone),
     (
         "GET",
@@ -331,6 +339,108 @@ pub const ROUTES: &[(&str, &str, Required)] = &[
         "POST",
         "/v2/partners/webhooks/{endpoint_id}/events/{event_id}/redeliver",
         Required::MainAccount,
+    ),
+    (
+        "GET",
+        "/v2/partners/opportunities",
+        Required::Item("opportunity:read"),
+    ),
+    (
+        "POST",
+        "/v2/partners/opportunities",
+        Required::Item("opportunity:write"),
+    ),
+    (
+        "GET",
+        "/v2/partners/opportunities/{opportunity_id}",
+        Required::Item("opportunity:read"),
+    ),
+    (
+        "PUT",
+        "/v2/partners/opportunities/{opportunity_id}",
+        Required::Item("opportunity:write"),
+    ),
+    (
+        "POST",
+        "/v2/partners/opportunities/{opportunity_id}/submit",
+        Required::Item("opportunity:write"),
+    ),
+    (
+        "POST",
+        "/v2/partners/opportunities/{opportunity_id}/accept",
+        Required::Item("opportunity:write"),
+    ),
+    (
+        "POST",
+        "/v2/partners/opportunities/{opportunity_id}/reject",
+        Required::Item("opportunity:write"),
+    ),
+    (
+        "POST",
+        "/v2/partners/opportunities/{opportunity_id}/close",
+        Required::Item("opportunity:write"),
+    ),
+    ("GET", "/v2/partners/leads", Required::Item("lead:read")),
+    ("POST", "/v2/partners/leads", Required::Item("lead:write")),
+    (
+        "GET",
+        "/v2/partners/leads/{lead_id}",
+        Required::Item("lead:read"),
+    ),
+    (
+        "POST",
+        "/v2/partners/leads/{lead_id}/assign",
+        Required::Item("lead:write"),
+    ),
+    (
+        "POST",
+        "/v2/partners/leads/{lead_id}/follow-ups",
+        Required::Item("lead:write"),
+    ),
+    (
+        "POST",
+        "/v2/partners/leads/{lead_id}/convert",
+        Required::Item("lead:write"),
+    ),
+    (
+        "POST",
+        "/v2/partners/leads/{lead_id}/close",
+        Required::Item("lead:write"),
+    ),
+    (
+        "GET",
+        "/v2/partners/customer-warnings",
+        Required::Item("warning:read"),
+    ),
+    (
+        "POST",
+        "/v2/partners/customer-warnings/{warning_id}/handle",
+        Required::Item("warning:write"),
+    ),
+    (
+        "GET",
+        "/v2/partners/customer-warnings/settings",
+        Required::Item("warning:read"),
+    ),
+    (
+        "PUT",
+        "/v2/partners/customer-warnings/settings",
+        Required::MainAccount,
+    ),
+    (
+        "GET",
+        "/v2/partners/sales-tasks",
+        Required::Item("task:read"),
+    ),
+    (
+        "POST",
+        "/v2/partners/sales-tasks/{task_id}/handle",
+        Required::Item("task:write"),
+    ),
+    (
+        "GET",
+        "/v2/partners/dashboards/customers",
+        Required::Item("customer:read"),
     ),
 ];
 

@@ -673,7 +673,10 @@ async fn a_partner_discount_lowers_the_payable_amount_and_shows_as_official_disc
     assert_eq!(row["discount_amount"].to_string(), "0.033335");
     assert_eq!(row["bill_type"], "0");
     assert_eq!(row["charge_mode"], "3");
-    assert_eq!(row["account_details"][0]["balance_type"], "BALANCE_TYPE_DEBIT");
+    assert_eq!(
+        row["account_details"][0]["balance_type"],
+        "BALANCE_TYPE_DEBIT"
+    );
     assert_eq!(row["account_details"][0]["amount"].to_string(), "0.30");
     // Removing the discount: full price again.
     assert_eq!(set(Value::Null).await.ok()["discount_rate"], Value::Null);

@@ -21,4 +21,8 @@ mod lifecycle;
 mod organisation;
 mod pg_crash;
 mod platform;
+mod selling_dashboard_perf;
+mod selling_leads;
+mod selling_opportunities;
+mod selling_warnings;
 mod webhooks;

@@ -3,6 +3,7 @@
 pub mod coupons;
 pub mod money;
 pub mod realname;
+pub mod selling;
 pub mod usage;
 
 use axum::{
@@ -183,6 +184,9 @@ pub struct UpdatePartnerRequest {
     /// The partner uses the "partner coupon usage" mode: issuing vouchers is refused
     /// (CBC.50000010).
     pub coupon_usage_mode: Option<bool>,
+    /// `"1.0"` | `"2.0"`: in marketing plan 2.0 the partner sees its leads' phone and e-mail
+    /// masked.
+    pub marketing_plan: Option<String>,
 }
 
 /// Change a partner's standing (restricted, sandbox, exited, coupon usage mode).
@@ -195,6 +199,9 @@ pub async fn update_partner(
     Path(partner_id): Path<String>,
     ApiJson(req): ApiJson<UpdatePartnerRequest>,
 ) -> ApiResult<Json<PartnerResponse>> {
+    if let Some(plan) = req.marketing_plan.as_deref() {
+        crate::service::leads::set_marketing_plan(&app, &partner_id, plan).await?;
+    }
     Ok(Json(
         accounts::update_partner_flags(
             &app,

@@ -206,6 +206,15 @@ pub async fn create_sub_customer(
     caller: PartnerCaller,
     ApiJson(req): ApiJson<CreateCustomerV2Req>,
 ) -> ApiResult<Json<CreateSubCustomerResponse>> {
+    let created = customers::create_sub_customer(&app, &caller, new_sub_customer(req)?).await?;
+    Ok(Json(CreateSubCustomerResponse {
+        domain_id: created.domain_id,
+        domain_name: created.domain_name,
+    }))
+}
+
+/// Checks a create-sub-customer body (also used when a lead is converted to a customer).
+pub fn new_sub_customer(req: CreateCustomerV2Req) -> ApiResult<NewSubCustomer> {
     let domain_name = non_empty(req.domain_name);
     if let Some(n) = domain_name.as_deref() {
         validate::login_name(n).map_err(|why| {
@@ -262,26 +271,17 @@ pub async fn create_sub_customer(
             ))
         }
     }
-    let created = customers::create_sub_customer(
-        &app,
-        &caller,
-        NewSubCustomer {
-            domain_name,
-            mobile_phone: req.mobile_phone,
-            verification_code: req.verification_code,
-            xaccount_id: req.xaccount_id,
-            xaccount_type: req.xaccount_type,
-            password: req.password,
-            is_close_market_ms,
-            association: AssociationType::from_cooperation_type(req.cooperation_type.as_deref()),
-            indirect_partner_id: non_empty(req.indirect_partner_id),
-        },
-    )
-    .await?;
-    Ok(Json(CreateSubCustomerResponse {
-        domain_id: created.domain_id,
-        domain_name: created.domain_name,
-    }))
+    Ok(NewSubCustomer {
+        domain_name,
+        mobile_phone: req.mobile_phone,
+        verification_code: req.verification_code,
+        xaccount_id: req.xaccount_id,
+        xaccount_type: req.xaccount_type,
+        password: req.password,
+        is_close_market_ms,
+        association: AssociationType::from_cooperation_type(req.cooperation_type.as_deref()),
+        indirect_partner_id: non_empty(req.indirect_partner_id),
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -4,11 +4,16 @@ pub mod association;
 pub mod bills;
 pub mod coupons;
 pub mod customers;
+pub mod dashboards;
 pub mod events;
 pub mod funding;
+pub mod leads;
 pub mod lifecycle;
+pub mod opportunities;
 pub mod partners;
 pub mod realname;
+pub mod tasks;
+pub mod warnings;
 
 use crate::error::ApiError;
 

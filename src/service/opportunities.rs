@@ -1,0 +1,888 @@
+//! Opportunities: partner-reported (PO) with the vendor's review, vendor-shared (HO) with a
+//! working-day acceptance deadline, progress updates under optimistic concurrency (`If-Match`),
+//! the duplicate rule and the manager/supervisor scope.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::PgConnection;
+
+use crate::{
+    db::{self, opportunities::OpportunityRow},
+    domain::selling::{self, Action, DayKind, Origin, Status},
+    error::{codes, ApiError, ApiResult, Code},
+    service::auth::PartnerCaller,
+    state::App,
+};
+
+/// Who acts on an opportunity (recorded in its history).
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    Partner(&'a PartnerCaller),
+    Vendor,
+    System,
+}
+
+impl Actor<'_> {
+    fn kind(&self) -> &'static str {
+        match self {
+            Actor::Partner(p) if p.operator.is_some() => "operator",
+            Actor::Partner(_) => "partner",
+            Actor::Vendor => "vendor",
+            Actor::System => "system",
+        }
+    }
+    fn id(&self) -> Option<&str> {
+        match self {
+            Actor::Partner(p) => Some(p.actor_id()),
+            _ => None,
+        }
+    }
+}
+
+/// The fields a partner (or the vendor, for an HO) fills in. `None` leaves a field unchanged on
+/// an update.
+#[derive(Debug, Default, Clone)]
+pub struct Fields {
+    pub title: Option<String>,
+    pub industry: Option<String>,
+    pub opportunity_type: Option<String>,
+    pub stage: Option<String>,
+    pub confidence: Option<i16>,
+    /// Fen.
+    pub expected_monthly_revenue: Option<i64>,
+    pub expected_close_date: Option<NaiveDate>,
+    pub product_line: Option<String>,
+    pub products: Option<Vec<String>>,
+    pub description: Option<String>,
+    pub next_step: Option<String>,
+    pub technical_exchange: Option<String>,
+    pub test_status: Option<String>,
+}
+
+/// Fields that may change after approval (progress updates).
+const PROGRESS_FIELDS: &[&str] = &[
+    "stage",
+    "confidence",
+    "expected_monthly_revenue",
+    "expected_close_date",
+    "description",
+    "next_step",
+    "technical_exchange",
+    "test_status",
+];
+
+impl Fields {
+    /// The names of the fields that are set, with their new values (for the history).
+    fn changes(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        let mut put = |k: &str, v: Option<serde_json::Value>| {
+            if let Some(v) = v {
+                m.insert(k.to_string(), v);
+            }
+        };
+        put("title", self.title.clone().map(Into::into));
+        put("industry", self.industry.clone().map(Into::into));
+        put(
+            "opportunity_type",
+            self.opportunity_type.clone().map(Into::into),
+        );
+        put("stage", self.stage.clone().map(Into::into));
+        put("confidence", self.confidence.map(Into::into));
+        put(
+            "expected_monthly_revenue",
+            self.expected_monthly_revenue
+                .map(|f| crate::domain::money::fen_to_string(f).into()),
+        );
+        put(
+            "expected_close_date",
+            self.expected_close_date.map(|d| d.to_string().into()),
+        );
+        put("product_line", self.product_line.clone().map(Into::into));
+        put("products", self.products.clone().map(Into::into));
+        put("description", self.description.clone().map(Into::into));
+        put("next_step", self.next_step.clone().map(Into::into));
+        put(
+            "technical_exchange",
+            self.technical_exchange.clone().map(Into::into),
+        );
+        put("test_status", self.test_status.clone().map(Into::into));
+        m
+    }
+
+    fn apply(self, o: &mut OpportunityRow) {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { o.$f = v.into(); } )* };
+        }
+        set!(
+            industry,
+            opportunity_type,
+            stage,
+            confidence,
+            expected_monthly_revenue,
+            expected_close_date,
+            product_line,
+            description,
+            next_step,
+            technical_exchange,
+            test_status
+        );
+        if let Some(t) = self.title {
+            o.title = t;
+        }
+        if let Some(p) = self.products {
+            o.products = p;
+        }
+    }
+}
+
+/// Whom an opportunity is about.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    /// A sub-customer (for a distributor, possibly of one of its resellers).
+    Customer {
+        customer_id: String,
+        indirect_partner_id: Option<String>,
+    },
+    /// Someone not (yet) a customer.
+    Prospect {
+        name: String,
+        industry: Option<String>,
+    },
+}
+
+fn customer_key(s: &Subject) -> String {
+    match s {
+        Subject::Customer { customer_id, .. } => customer_id.clone(),
+        Subject::Prospect { name, .. } => format!("prospect:{}", name.trim().to_lowercase()),
+    }
+}
+
+pub struct NewPo {
+    pub subject: Subject,
+    pub fields: Fields,
+    pub customer_consent: bool,
+}
+
+fn not_found() -> ApiError {
+    ApiError::business(
+        codes::OPPORTUNITY_NOT_FOUND,
+        "The opportunity does not exist.",
+    )
+}
+
+fn not_sub_customer() -> ApiError {
+    ApiError::business(
+        codes::NOT_SUB_CUSTOMER,
+        "The customer is not your sub-customer.",
+    )
+}
+
+fn state_error(o: &OpportunityRow, action: Action) -> ApiError {
+    let why = match (o.status.as_str(), action) {
+        ("SUBMITTED", Action::Edit | Action::Progress) => {
+            " (it is under the vendor's review and cannot be edited)".to_string()
+        }
+        _ => String::new(),
+    };
+    ApiError::business(
+        codes::OPPORTUNITY_STATE,
+        format!(
+            "The opportunity is {} ({}); it cannot be {}{why}.",
+            o.status,
+            o.origin,
+            match action {
+                Action::Edit | Action::Progress => "updated",
+                Action::Submit => "submitted",
+                Action::Approve => "approved",
+                Action::Reject => "rejected",
+                Action::Accept => "accepted",
+                Action::Decline => "declined",
+                Action::Expire => "expired",
+                Action::Win | Action::Lose => "closed",
+            }
+        ),
+    )
+}
+
+fn origin_of(o: &OpportunityRow) -> ApiResult<Origin> {
+    Origin::parse(&o.origin).ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad origin")))
+}
+
+fn status_of(o: &OpportunityRow) -> ApiResult<Status> {
+    Status::parse(&o.status).ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad status")))
+}
+
+/// The entity tag of a version (sent as `ETag`, expected back in `If-Match`).
+pub fn etag(o: &OpportunityRow) -> String {
+    format!("\"{}\"", o.version)
+}
+
+/// Whether an `If-Match` value (one or more tags, weak or strong, quoted or not) names `current`.
+fn matches_etag(header: &str, current: &str) -> bool {
+    let bare = current.trim_matches('"');
+    header.split(',').any(|t| {
+        let t = t.trim();
+        let t = t.strip_prefix("W/").unwrap_or(t);
+        t.trim_matches('"') == bare
+    })
+}
+
+/// `If-Match` handling: `required` and absent ⇒ 428; present and stale ⇒ 412 (nothing changes).
+pub fn check_if_match(o: &OpportunityRow, if_match: Option<&str>, required: bool) -> ApiResult<()> {
+    match if_match {
+        None if required => Err(ApiError::new(
+            Code::PreconditionRequired,
+            "This update needs an If-Match header with the opportunity's etag.",
+        )),
+        None => Ok(()),
+        Some(h) if matches_etag(h, &etag(o)) => Ok(()),
+        Some(_) => Err(ApiError::new(
+            Code::PreconditionFailed,
+            format!(
+                "The opportunity has changed (its etag is now {}); read it again and retry.",
+                etag(o)
+            ),
+        )),
+    }
+}
+
+/// Whether the partner caller may see this opportunity (its own, and within a manager's scope).
+fn visible(caller: &PartnerCaller, o: &OpportunityRow) -> bool {
+    o.partner_id == caller.account_id && caller.may_see(o.manager_id.as_deref())
+}
+
+pub fn is_supervisor(caller: &PartnerCaller) -> bool {
+    caller
+        .operator
+        .as_ref()
+        .is_some_and(|op| op.scope == crate::domain::permissions::OperatorScope::Supervisor)
+}
+
+pub fn is_manager(caller: &PartnerCaller) -> Option<&str> {
+    caller
+        .operator
+        .as_ref()
+        .filter(|op| op.scope == crate::domain::permissions::OperatorScope::Manager)
+        .map(|op| op.id.as_str())
+}
+
+pub fn supervisor_denied() -> ApiError {
+    ApiError::new(
+        Code::AccessDenied,
+        "Access denied: a supervisor sees its managers' opportunities and cannot change them.",
+    )
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    o: &OpportunityRow,
+    action: &str,
+    from: Option<&str>,
+    actor: Actor<'_>,
+    changes: Option<serde_json::Value>,
+) -> ApiResult<()> {
+    db::opportunities::insert_event(
+        conn,
+        &db::opportunities::NewEvent {
+            opportunity_id: &o.id,
+            action,
+            from_status: from,
+            to_status: &o.status,
+            actor_kind: actor.kind(),
+            actor_id: actor.id(),
+            reason: o.reason.as_deref().filter(|_| {
+                matches!(
+                    action,
+                    "reject" | "decline" | "expire" | "win" | "lose" | "approve" | "create"
+                )
+            }),
+            changes,
+            at: o.updated_at,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The customer the caller registers for: checks ownership and the manager's scope, returns the
+/// customer's manager.
+async fn check_subject(
+    conn: &mut PgConnection,
+    caller: &PartnerCaller,
+    subject: &Subject,
+) -> ApiResult<Option<String>> {
+    let Subject::Customer {
+        customer_id,
+        indirect_partner_id,
+    } = subject
+    else {
+        return Ok(None);
+    };
+    let link = db::opportunities::customer_link(conn, customer_id)
+        .await?
+        .ok_or_else(not_sub_customer)?;
+    match indirect_partner_id {
+        Some(reseller) => {
+            let ok = caller.is_distributor()
+                && db::partners::find_partner(conn, reseller)
+                    .await?
+                    .is_some_and(|r| r.distributor_id.as_deref() == Some(&caller.account_id));
+            if !ok {
+                return Err(ApiError::business(
+                    codes::NOT_YOUR_RESELLER,
+                    "The indirect partner is not your reseller.",
+                ));
+            }
+            // A reseller's customers are assigned within the reseller, never to our managers.
+            if link.partner_id.as_deref() != Some(reseller) || caller.manager_scope().is_some() {
+                return Err(not_sub_customer());
+            }
+            Ok(None)
+        }
+        None => {
+            if link.partner_id.as_deref() != Some(&caller.account_id)
+                || !caller.may_see(link.manager_id.as_deref())
+            {
+                return Err(not_sub_customer());
+            }
+            Ok(link.manager_id)
+        }
+    }
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// A partner reports an opportunity (PO), saved as `DRAFT`.
+pub async fn create_po(
+    app: &App,
+    caller: &PartnerCaller,
+    input: NewPo,
+) -> ApiResult<OpportunityRow> {
+    if is_supervisor(caller) {
+        return Err(supervisor_denied());
+    }
+    if !input.customer_consent {
+        return Err(ApiError::invalid(
+            "customer_consent",
+            "must be true: the customer must agree to be reported to the vendor",
+        ));
+    }
+    let mut tx = app.db.begin().await?;
+    let o = create_po_in(&mut tx, caller, input, app.now()).await?;
+    tx.commit().await?;
+    Ok(o)
+}
+
+/// [`create_po`] inside the caller's transaction (a lead converted to an opportunity).
+pub async fn create_po_in(
+    tx: &mut PgConnection,
+    caller: &PartnerCaller,
+    input: NewPo,
+    now: DateTime<Utc>,
+) -> ApiResult<OpportunityRow> {
+    let customer_manager = check_subject(&mut *tx, caller, &input.subject).await?;
+    let manager_id = is_manager(caller).map(str::to_string).or(customer_manager);
+    let mut o = blank(
+        &caller.account_id,
+        Origin::Po,
+        Status::Draft,
+        &input.subject,
+        caller.actor_id(),
+        now,
+    );
+    o.customer_consent = true;
+    o.manager_id = manager_id;
+    input.fields.apply(&mut o);
+    db::opportunities::insert(&mut *tx, &o).await?;
+    record(&mut *tx, &o, "create", None, Actor::Partner(caller), None).await?;
+    Ok(o)
+}
+
+fn blank(
+    partner_id: &str,
+    origin: Origin,
+    status: Status,
+    subject: &Subject,
+    created_by: &str,
+    now: DateTime<Utc>,
+) -> OpportunityRow {
+    let (customer_id, indirect_partner_id, prospect_name, prospect_industry) = match subject {
+        Subject::Customer {
+            customer_id,
+            indirect_partner_id,
+        } => (
+            Some(customer_id.clone()),
+            indirect_partner_id.clone(),
+            None,
+            None,
+        ),
+        Subject::Prospect { name, industry } => (None, None, Some(name.clone()), industry.clone()),
+    };
+    OpportunityRow {
+        id: new_id(),
+        partner_id: partner_id.to_string(),
+        origin: origin.as_str().into(),
+        status: status.as_str().into(),
+        customer_id,
+        indirect_partner_id,
+        prospect_name,
+        prospect_industry,
+        customer_key: customer_key(subject),
+        title: String::new(),
+        industry: None,
+        opportunity_type: None,
+        stage: None,
+        confidence: None,
+        expected_monthly_revenue: None,
+        expected_close_date: None,
+        product_line: None,
+        products: vec![],
+        description: None,
+        next_step: None,
+        technical_exchange: None,
+        test_status: None,
+        customer_consent: false,
+        manager_id: None,
+        created_by: created_by.to_string(),
+        reason: None,
+        duplicate_of: None,
+        accept_deadline: None,
+        approved_at: None,
+        closed_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Marks `o` (taking its place now) `DUPLICATE` when an earlier registration of the same
+/// customer and product line holds its place. Serialised per key by an advisory lock.
+async fn apply_duplicate_rule(
+    conn: &mut PgConnection,
+    o: &mut OpportunityRow,
+    place_taken_at: DateTime<Utc>,
+) -> ApiResult<()> {
+    let Some(line) = o.product_line.clone() else {
+        return Ok(());
+    };
+    db::opportunities::lock_dedup_key(conn, &o.customer_key, &line).await?;
+    let holders = db::opportunities::place_holders(conn, &o.customer_key, &line, &o.id).await?;
+    let times: Vec<(&str, DateTime<Utc>)> = holders
+        .iter()
+        .filter_map(|(id, origin, created, approved)| {
+            let origin = Origin::parse(origin)?;
+            selling::precedence_time(origin, *created, *approved).map(|t| (id.as_str(), t))
+        })
+        .collect();
+    if let Some(winner) = selling::duplicate_of(place_taken_at, times) {
+        o.status = Status::Duplicate.as_str().into();
+        o.duplicate_of = Some(winner.to_string());
+    }
+    Ok(())
+}
+
+/// Loads the calendar exceptions a deadline computed from `from` may need.
+async fn calendar_from(
+    conn: &mut PgConnection,
+    from: NaiveDate,
+) -> ApiResult<HashMap<NaiveDate, DayKind>> {
+    let rows = db::opportunities::calendar(
+        conn,
+        from,
+        from + Duration::days(selling::CALENDAR_LOOKAHEAD_DAYS + 1),
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(d, k, _)| DayKind::parse(&k).map(|k| (d, k)))
+        .collect())
+}
+
+pub struct NewHo {
+    pub partner_id: String,
+    pub subject: Subject,
+    pub fields: Fields,
+}
+
+/// The vendor shares an opportunity with a partner (HO), `PENDING_ACCEPTANCE` until answered or
+/// taken back after [`selling::HO_ACCEPT_WORKING_DAYS`] working days.
+pub async fn create_ho(app: &App, input: NewHo) -> ApiResult<OpportunityRow> {
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let partner = db::partners::find_partner(&mut tx, &input.partner_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("partner_id", "no such partner"))?;
+    let manager_id = match &input.subject {
+        Subject::Customer {
+            customer_id,
+            indirect_partner_id,
+        } => {
+            if indirect_partner_id.is_some() {
+                return Err(ApiError::invalid(
+                    "indirect_partner_id",
+                    "is not used when the vendor shares an opportunity; give the reseller as partner_id",
+                ));
+            }
+            let link = db::opportunities::customer_link(&mut tx, customer_id)
+                .await?
+                .filter(|l| l.partner_id.as_deref() == Some(&partner.account_id))
+                .ok_or_else(|| {
+                    ApiError::invalid("customer_id", "is not a customer of the partner")
+                })?;
+            link.manager_id
+        }
+        Subject::Prospect { .. } => None,
+    };
+    let cal = calendar_from(&mut tx, selling::business_date(now)).await?;
+    let mut o = blank(
+        &partner.account_id,
+        Origin::Ho,
+        Status::PendingAcceptance,
+        &input.subject,
+        "vendor",
+        now,
+    );
+    o.manager_id = manager_id;
+    o.customer_consent = true;
+    o.accept_deadline = Some(selling::accept_deadline(
+        now,
+        selling::HO_ACCEPT_WORKING_DAYS,
+        |d| cal.get(&d).copied(),
+    ));
+    input.fields.apply(&mut o);
+    apply_duplicate_rule(&mut tx, &mut o, now).await?;
+    db::opportunities::insert(&mut tx, &o).await?;
+    let changes = o
+        .duplicate_of
+        .as_ref()
+        .map(|d| serde_json::json!({ "duplicate_of": d }));
+    record(&mut tx, &o, "create", None, Actor::Vendor, changes).await?;
+    tx.commit().await?;
+    Ok(o)
+}
+
+/// Takes back every HO whose acceptance deadline has passed (of one partner, or all): status
+/// `EXPIRED`, with a history entry by the system. Returns how many.
+pub async fn expire_overdue(app: &App, partner_id: Option<&str>) -> ApiResult<u64> {
+    let now = app.now();
+    let mut total = 0u64;
+    loop {
+        let mut tx = app.db.begin().await?;
+        let rows = db::opportunities::lock_overdue(&mut tx, now, partner_id, 200).await?;
+        let n = rows.len();
+        for mut o in rows {
+            expire(&mut tx, &mut o, now).await?;
+        }
+        tx.commit().await?;
+        total += n as u64;
+        if n < 200 {
+            return Ok(total);
+        }
+    }
+}
+
+async fn expire(
+    conn: &mut PgConnection,
+    o: &mut OpportunityRow,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let from = o.status.clone();
+    o.status = Status::Expired.as_str().into();
+    o.reason = Some(format!(
+        "not accepted within {} working days; taken back by the vendor",
+        selling::HO_ACCEPT_WORKING_DAYS
+    ));
+    o.version += 1;
+    o.updated_at = now;
+    o.closed_at = Some(now);
+    db::opportunities::update(conn, o).await?;
+    record(conn, o, "expire", Some(&from), Actor::System, None).await
+}
+
+/// One of the caller's opportunities with its history.
+pub async fn get_for_partner(
+    app: &App,
+    caller: &PartnerCaller,
+    id: &str,
+) -> ApiResult<(OpportunityRow, Vec<db::opportunities::EventRow>)> {
+    expire_overdue(app, Some(&caller.account_id)).await?;
+    let mut conn = app.db.acquire().await?;
+    let o = db::opportunities::find(&mut conn, id)
+        .await?
+        .filter(|o| visible(caller, o))
+        .ok_or_else(not_found)?;
+    let events = db::opportunities::events(&mut conn, id).await?;
+    Ok((o, events))
+}
+
+pub async fn get_for_vendor(
+    app: &App,
+    id: &str,
+) -> ApiResult<(OpportunityRow, Vec<db::opportunities::EventRow>)> {
+    expire_overdue(app, None).await?;
+    let mut conn = app.db.acquire().await?;
+    let o = db::opportunities::find(&mut conn, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let events = db::opportunities::events(&mut conn, id).await?;
+    Ok((o, events))
+}
+
+/// The caller's opportunities (a manager's or supervisor's within its scope).
+pub async fn list_for_partner(
+    app: &App,
+    caller: &PartnerCaller,
+    mut filter: db::opportunities::Filter,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<(i64, Vec<OpportunityRow>)> {
+    expire_overdue(app, Some(&caller.account_id)).await?;
+    filter.partner_id = Some(caller.account_id.clone());
+    filter.managers = caller.manager_scope().map(<[String]>::to_vec);
+    let mut conn = app.db.acquire().await?;
+    Ok(db::opportunities::list(&mut conn, &filter, offset, limit).await?)
+}
+
+pub async fn list_for_vendor(
+    app: &App,
+    filter: db::opportunities::Filter,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<(i64, Vec<OpportunityRow>)> {
+    expire_overdue(app, None).await?;
+    let mut conn = app.db.acquire().await?;
+    Ok(db::opportunities::list(&mut conn, &filter, offset, limit).await?)
+}
+
+/// Locks one of the caller's opportunities for a change.
+async fn lock_own(
+    conn: &mut PgConnection,
+    caller: &PartnerCaller,
+    id: &str,
+) -> ApiResult<OpportunityRow> {
+    if is_supervisor(caller) {
+        return Err(supervisor_denied());
+    }
+    db::opportunities::lock(conn, id)
+        .await?
+        .filter(|o| visible(caller, o))
+        .ok_or_else(not_found)
+}
+
+fn bump(o: &mut OpportunityRow, now: DateTime<Utc>) {
+    o.version += 1;
+    o.updated_at = now.max(o.updated_at);
+}
+
+/// `PUT`: edits a draft or rejected PO (any field), or records progress of an approved PO /
+/// accepted HO (progress fields only). Needs `If-Match`.
+pub async fn update(
+    app: &App,
+    caller: &PartnerCaller,
+    id: &str,
+    if_match: Option<&str>,
+    fields: Fields,
+    subject: Option<Subject>,
+) -> ApiResult<OpportunityRow> {
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut o = lock_own(&mut tx, caller, id).await?;
+    check_if_match(&o, if_match, true)?;
+    let (origin, status) = (origin_of(&o)?, status_of(&o)?);
+    let action = if selling::transition(origin, status, Action::Edit).is_some() {
+        Action::Edit
+    } else if selling::transition(origin, status, Action::Progress).is_some() {
+        Action::Progress
+    } else {
+        return Err(state_error(&o, Action::Edit));
+    };
+    let mut changes = fields.changes();
+    if action == Action::Progress {
+        if let Some(k) = changes
+            .keys()
+            .find(|k| !PROGRESS_FIELDS.contains(&k.as_str()))
+        {
+            return Err(ApiError::invalid(
+                k,
+                "cannot change once the opportunity is approved or accepted (progress updates: stage, confidence, expected_monthly_revenue, expected_close_date, description, next_step, technical_exchange, test_status)",
+            ));
+        }
+        if subject.is_some() {
+            return Err(ApiError::invalid(
+                "customer_id",
+                "cannot change once the opportunity is approved or accepted",
+            ));
+        }
+    }
+    if let Some(s) = subject {
+        if origin == Origin::Ho {
+            return Err(ApiError::invalid(
+                "customer_id",
+                "an HO's customer is the vendor's",
+            ));
+        }
+        let customer_manager = check_subject(&mut tx, caller, &s).await?;
+        let fresh = blank(&o.partner_id, origin, status, &s, &o.created_by, now);
+        o.customer_id = fresh.customer_id;
+        o.indirect_partner_id = fresh.indirect_partner_id;
+        o.prospect_name = fresh.prospect_name;
+        o.prospect_industry = fresh.prospect_industry;
+        o.customer_key = fresh.customer_key;
+        if is_manager(caller).is_none() {
+            o.manager_id = customer_manager;
+        }
+        changes.insert("customer_key".into(), o.customer_key.clone().into());
+    }
+    if changes.is_empty() {
+        return Err(ApiError::invalid("body", "names no field to change"));
+    }
+    fields.apply(&mut o);
+    bump(&mut o, now);
+    db::opportunities::update(&mut tx, &o).await?;
+    let from = o.status.clone();
+    record(
+        &mut tx,
+        &o,
+        action.as_str(),
+        Some(&from),
+        Actor::Partner(caller),
+        Some(changes.into()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(o)
+}
+
+/// A partner-side state change (submit, accept, decline, win, lose); `If-Match` checked when
+/// given (`if_match_required` for closing).
+pub async fn partner_transition(
+    app: &App,
+    caller: &PartnerCaller,
+    id: &str,
+    if_match: Option<&str>,
+    action: Action,
+    reason: Option<String>,
+) -> ApiResult<OpportunityRow> {
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut o = lock_own(&mut tx, caller, id).await?;
+    check_if_match(&o, if_match, matches!(action, Action::Win | Action::Lose))?;
+    let (origin, status) = (origin_of(&o)?, status_of(&o)?);
+    if status == Status::PendingAcceptance
+        && o.accept_deadline.is_some_and(|d| d <= now)
+        && matches!(action, Action::Accept | Action::Decline)
+    {
+        // Lazy evaluation: the sweep has not run yet, the clock has.
+        expire(&mut tx, &mut o, now).await?;
+        tx.commit().await?;
+        return Err(ApiError::business(
+            codes::ACCEPT_DEADLINE_PASSED,
+            "The acceptance deadline has passed; the vendor took the opportunity back.",
+        ));
+    }
+    let to = selling::transition(origin, status, action).ok_or_else(|| state_error(&o, action))?;
+    o.status = to.as_str().into();
+    if reason.is_some() || matches!(action, Action::Submit | Action::Accept) {
+        o.reason = reason;
+    }
+    if matches!(action, Action::Win | Action::Lose | Action::Decline) {
+        o.closed_at = Some(now);
+    }
+    bump(&mut o, now);
+    db::opportunities::update(&mut tx, &o).await?;
+    record(
+        &mut tx,
+        &o,
+        action.as_str(),
+        Some(status.as_str()),
+        Actor::Partner(caller),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(o)
+}
+
+/// The vendor's review of a submitted PO: approve (then the duplicate rule) or reject.
+pub async fn review(
+    app: &App,
+    id: &str,
+    approve: bool,
+    reason: Option<String>,
+) -> ApiResult<OpportunityRow> {
+    let now = app.now();
+    let action = if approve {
+        Action::Approve
+    } else {
+        Action::Reject
+    };
+    let mut tx = app.db.begin().await?;
+    let mut o = db::opportunities::lock(&mut tx, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let (origin, status) = (origin_of(&o)?, status_of(&o)?);
+    let to = selling::transition(origin, status, action).ok_or_else(|| state_error(&o, action))?;
+    o.status = to.as_str().into();
+    o.reason = reason;
+    o.duplicate_of = None;
+    let mut changes = None;
+    if approve {
+        o.approved_at = Some(now);
+        apply_duplicate_rule(&mut tx, &mut o, now).await?;
+        changes = o
+            .duplicate_of
+            .as_ref()
+            .map(|d| serde_json::json!({ "duplicate_of": d }));
+    }
+    bump(&mut o, now);
+    db::opportunities::update(&mut tx, &o).await?;
+    record(
+        &mut tx,
+        &o,
+        action.as_str(),
+        Some(status.as_str()),
+        Actor::Vendor,
+        changes,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(o)
+}
+
+/// The vendor's calendar exceptions between two dates.
+pub async fn list_calendar(
+    app: &App,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ApiResult<Vec<(NaiveDate, String, String)>> {
+    if to < from || (to - from).num_days() > 366 {
+        return Err(ApiError::invalid(
+            "to",
+            "must be on or after from and within 366 days",
+        ));
+    }
+    let mut conn = app.db.acquire().await?;
+    Ok(db::opportunities::calendar(&mut conn, from, to).await?)
+}
+
+pub async fn set_calendar_day(
+    app: &App,
+    day: NaiveDate,
+    kind: DayKind,
+    name: &str,
+) -> ApiResult<()> {
+    let mut conn = app.db.acquire().await?;
+    db::opportunities::upsert_calendar_day(&mut conn, day, kind.as_str(), name).await?;
+    Ok(())
+}
+
+pub async fn delete_calendar_day(app: &App, day: NaiveDate) -> ApiResult<()> {
+    let mut conn = app.db.acquire().await?;
+    if !db::opportunities::delete_calendar_day(&mut conn, day).await? {
+        return Err(ApiError::invalid("day", "is not in the calendar"));
+    }
+    Ok(())
+}
