@@ -52,13 +52,14 @@ pub async fn insert_endpoint(conn: &mut PgConnection, e: &NewEndpoint<'_>) -> sq
     Ok(())
 }
 
-pub async fn find_endpoint(
+async fn select_endpoint(
     conn: &mut PgConnection,
     partner_id: &str,
     id: &str,
+    suffix: &str,
 ) -> sqlx::Result<Option<EndpointRow>> {
     sqlx::query_as::<_, EndpointRow>(&format!(
-        "select {ENDPOINT_COLUMNS} from webhook_endpoint where partner_id = $1 and id = $2"
+        "select {ENDPOINT_COLUMNS} from webhook_endpoint where partner_id = $1 and id = $2{suffix}"
     ))
     .bind(partner_id)
     .bind(id)
@@ -66,18 +67,22 @@ pub async fn find_endpoint(
     .await
 }
 
+pub async fn find_endpoint(
+    conn: &mut PgConnection,
+    partner_id: &str,
+    id: &str,
+) -> sqlx::Result<Option<EndpointRow>> {
+    select_endpoint(conn, partner_id, id, "").await
+}
+
+/// Locks the endpoint for a change. `no key update`: the transactions that write deliveries only
+/// key-share-lock it (the foreign key), so they are not held up.
 pub async fn lock_endpoint(
     conn: &mut PgConnection,
     partner_id: &str,
     id: &str,
 ) -> sqlx::Result<Option<EndpointRow>> {
-    sqlx::query_as::<_, EndpointRow>(&format!(
-        "select {ENDPOINT_COLUMNS} from webhook_endpoint where partner_id = $1 and id = $2 for update"
-    ))
-    .bind(partner_id)
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+    select_endpoint(conn, partner_id, id, " for no key update").await
 }
 
 /// (total, page) of a partner's endpoints, oldest first.

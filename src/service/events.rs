@@ -57,14 +57,7 @@ pub async fn emit(
 ) -> ApiResult<()> {
     emit_all(
         conn,
-        vec![NewEvent {
-            event_id: new_event_id(),
-            event_type,
-            partner_id,
-            customer_id,
-            occurred_at: at,
-            data,
-        }],
+        vec![event(partner_id, customer_id, event_type, data, at)],
     )
     .await
 }

@@ -67,6 +67,36 @@ pub async fn wait_events(app: &TestApp, who: &Creds, types: &str, n: usize) -> V
     panic!("expected {n} events in the feed");
 }
 
+/// An operator of `p` with a role of `items` and a scope; returns its credentials and id.
+pub async fn operator(app: &TestApp, p: &Creds, items: &[&str], scope: &str) -> (Creds, String) {
+    let role = app
+        .signed(p)
+        .post(
+            "/v2/partners/roles",
+            &json!({"name": format!("r{}", uuid::Uuid::new_v4().simple()), "permissions": items}),
+        )
+        .await;
+    let login = format!("op{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    let op = app
+        .signed(p)
+        .post(
+            "/v2/partners/operators",
+            &json!({"login_name": login, "password": "Operat0r!pw",
+                    "role_id": role.body["role_id"], "scope": scope}),
+        )
+        .await;
+    assert_eq!(op.status, 201, "{}", op.text);
+    let creds = Creds {
+        id: p.id.clone(),
+        ak: op.body["access_key"].as_str().unwrap().into(),
+        sk: op.body["secret_key"].as_str().unwrap().into(),
+        login,
+        password: "Operat0r!pw".into(),
+        xaccount_type: p.xaccount_type.clone(),
+    };
+    (creds, op.body["operator_id"].as_str().unwrap().to_string())
+}
+
 fn types_of(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["type"].as_str().unwrap()).collect()
 }
@@ -269,30 +299,22 @@ async fn state_changes_write_events_to_the_partner_and_a_resellers_distributor()
         .ok();
     // A request the customer rejects, one it approves, one nobody answers.
     let unassoc = json!({"customer_id": c.id, "reason": "moving"});
-    let req = app
-        .signed(&r)
-        .post("/v2/partners/sub-customers/unassociate", &unassoc)
-        .await;
-    let rid = req.ok()["request_id"].as_i64().unwrap();
-    app.signed(&c)
-        .post(
-            &format!("/v2/customers/association-requests/{rid}/reject"),
-            &json!({}),
-        )
-        .await
-        .ok();
-    let req = app
-        .signed(&r)
-        .post("/v2/partners/sub-customers/unassociate", &unassoc)
-        .await;
-    let rid = req.ok()["request_id"].as_i64().unwrap();
-    app.signed(&c)
-        .post(
-            &format!("/v2/customers/association-requests/{rid}/approve"),
-            &json!({}),
-        )
-        .await
-        .ok();
+    let mut rids = Vec::new();
+    for answer in ["reject", "approve"] {
+        let req = app
+            .signed(&r)
+            .post("/v2/partners/sub-customers/unassociate", &unassoc)
+            .await;
+        let rid = req.ok()["request_id"].as_i64().unwrap();
+        rids.push(rid);
+        app.signed(&c)
+            .post(
+                &format!("/v2/customers/association-requests/{rid}/{answer}"),
+                &json!({}),
+            )
+            .await
+            .ok();
+    }
     app.signed(&r)
         .post(
             "/v2/partners/sub-customers/unassociate",
@@ -325,7 +347,7 @@ async fn state_changes_write_events_to_the_partner_and_a_resellers_distributor()
     );
     assert_eq!(events[2]["data"]["reason"], "audit");
     assert_eq!(events[2]["customer_id"], c.id.as_str());
-    assert_eq!(events[7]["data"]["request_id"], rid);
+    assert_eq!(events[7]["data"]["request_id"], rids[1]);
     for e in &events {
         assert_eq!(e["partner_id"], r.id.as_str());
         assert!(e["event_id"].as_str().unwrap().starts_with("evt_"));
@@ -431,32 +453,7 @@ async fn a_manager_sees_only_its_customers_events_and_bad_queries_are_refused() 
     let p = app.create_partner("solution_provider", None).await;
     let mine = app.create_customer(&p, json!({})).await;
     let _theirs = app.create_customer(&p, json!({})).await;
-    let role = app
-        .signed(&p)
-        .post(
-            "/v2/partners/roles",
-            &json!({"name": "events", "permissions": ["event:read", "customer:read"]}),
-        )
-        .await;
-    let role_id = role.body["role_id"].as_i64().unwrap();
-    let login = format!("op{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-    let op = app
-        .signed(&p)
-        .post(
-            "/v2/partners/operators",
-            &json!({"login_name": login, "password": "Operat0r!pw", "role_id": role_id, "scope": "manager"}),
-        )
-        .await;
-    assert_eq!(op.status, 201, "{}", op.text);
-    let op_id = op.body["operator_id"].as_str().unwrap().to_string();
-    let manager = Creds {
-        id: p.id.clone(),
-        ak: op.body["access_key"].as_str().unwrap().into(),
-        sk: op.body["secret_key"].as_str().unwrap().into(),
-        login,
-        password: "Operat0r!pw".into(),
-        xaccount_type: p.xaccount_type.clone(),
-    };
+    let (manager, op_id) = operator(&app, &p, &["event:read", "customer:read"], "manager").await;
     app.signed(&p)
         .post(
             "/v2/partners/sub-customers/assignments",
@@ -470,26 +467,7 @@ async fn a_manager_sees_only_its_customers_events_and_bad_queries_are_refused() 
     assert_eq!(seen[0]["customer_id"], mine.id.as_str());
 
     // An operator without event:read, bad cursors, types and limits.
-    let no_role = app
-        .signed(&p)
-        .post(
-            "/v2/partners/roles",
-            &json!({"name": "none", "permissions": ["customer:read"]}),
-        )
-        .await;
-    let login = format!("op{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-    let op2 = app
-        .signed(&p)
-        .post(
-            "/v2/partners/operators",
-            &json!({"login_name": login, "password": "Operat0r!pw", "role_id": no_role.body["role_id"]}),
-        )
-        .await;
-    let op2 = Creds {
-        ak: op2.body["access_key"].as_str().unwrap().into(),
-        sk: op2.body["secret_key"].as_str().unwrap().into(),
-        ..manager.clone()
-    };
+    let (op2, _) = operator(&app, &p, &["customer:read"], "staff").await;
     app.signed(&op2).get(FEED, "").await.err(403, "CBC.0151");
     let bad = app.signed(&p).get(FEED, "after=nonsense").await;
     bad.err(400, "CBC.0100");

@@ -169,6 +169,22 @@ async fn wait_attempts(app: &TestApp, p: &Creds, endpoint: &str, n: usize) -> Ve
     panic!("expected {n} attempts");
 }
 
+/// The `/metrics` text once it contains `needle` (the counters move just after the commit).
+async fn wait_metric(app: &TestApp, needle: &str) -> String {
+    let mut m = String::new();
+    for _ in 0..500 {
+        m = app
+            .send(app.http.get(format!("{}/metrics", app.base)))
+            .await
+            .text;
+        if m.contains(needle) {
+            return m;
+        }
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
+    }
+    panic!("/metrics never showed {needle}: {m}");
+}
+
 async fn next_due(app: &TestApp) -> DateTime<Utc> {
     let due: Option<DateTime<Utc>> = sqlx::query_scalar(
         "select min(next_attempt_at) from webhook_delivery where status = 'pending'",
@@ -259,14 +275,8 @@ async fn a_receiver_on_loopback_gets_each_event_once_signed_and_redelivery_sends
     assert!(!verify(&secret, &got[3]));
 
     // /metrics: attempts by outcome and the oldest undelivered age.
-    let m = app
-        .send(app.http.get(format!("{}/metrics", app.base)))
-        .await
-        .text;
-    assert!(
-        m.contains("webhook_attempts_total{outcome=\"succeeded\"} 4"),
-        "{m}"
-    );
+    wait_attempts(&app, &p, &ep, 4).await;
+    let m = wait_metric(&app, "webhook_attempts_total{outcome=\"succeeded\"} 4").await;
     assert!(m.contains("webhook_oldest_undelivered_seconds 0"), "{m}");
 }
 
@@ -322,14 +332,11 @@ async fn a_receiver_failing_three_times_gets_the_event_on_the_fourth_attempt_at_
         .await
         .unwrap();
     assert_eq!(status, "succeeded");
-    let m = app
-        .send(app.http.get(format!("{}/metrics", app.base)))
-        .await
-        .text;
-    assert!(
-        m.contains("webhook_attempts_total{outcome=\"failed_will_retry\"} 3"),
-        "{m}"
-    );
+    wait_metric(
+        &app,
+        "webhook_attempts_total{outcome=\"failed_will_retry\"} 3",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -593,29 +600,8 @@ async fn endpoints_are_listed_changed_and_deleted_by_the_main_account_only() {
     tokio::time::sleep(StdDuration::from_millis(300)).await;
     assert_eq!(rx.got().len(), 1);
     // Operators may not manage webhooks; customers neither.
-    let role = app
-        .signed(&p)
-        .post(
-            "/v2/partners/roles",
-            &json!({"name": "all", "permissions": ["event:read", "customer:manage"]}),
-        )
-        .await;
-    let login = format!("op{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-    let op = app
-        .signed(&p)
-        .post(
-            "/v2/partners/operators",
-            &json!({"login_name": login, "password": "Operat0r!pw", "role_id": role.body["role_id"]}),
-        )
-        .await;
-    let op = Creds {
-        id: p.id.clone(),
-        ak: op.body["access_key"].as_str().unwrap().into(),
-        sk: op.body["secret_key"].as_str().unwrap().into(),
-        login,
-        password: "Operat0r!pw".into(),
-        xaccount_type: p.xaccount_type.clone(),
-    };
+    let (op, _) =
+        crate::events::operator(&app, &p, &["event:read", "customer:manage"], "staff").await;
     app.signed(&op).get(HOOKS, "").await.err(403, "CBC.0151");
     app.signed(&op)
         .post(HOOKS, &json!({"url": rx.url}))
