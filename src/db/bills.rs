@@ -100,7 +100,7 @@ pub struct DetailFilter {
     pub in_arrears: Option<bool>,
 }
 
-fn push_detail_where(q: &mut QueryBuilder<'_, Postgres>, f: &DetailFilter) {
+pub(crate) fn push_detail_where(q: &mut QueryBuilder<'_, Postgres>, f: &DetailFilter) {
     q.push(" where f.customer_id = any(");
     q.push_bind(f.customer_ids.clone());
     q.push(")");
@@ -201,7 +201,8 @@ pub struct FeeDetail {
     pub account_name: Option<String>,
 }
 
-const DETAIL_COLUMNS: &str = "select f.id, f.cycle, f.customer_id, f.partner_id, f.association_type,
+const DETAIL_COLUMNS: &str =
+    "select f.id, f.cycle, f.customer_id, f.partner_id, f.association_type,
         f.manager_id, f.bill_type, f.charging_mode, f.service_type_code, f.resource_type_code,
         f.region_code, f.product_id, f.usage_type, f.usage, f.usage_measure_id, f.unit_price,
         f.price_measure_id, f.resource_id, f.resource_name, f.enterprise_project_id, f.begin_time,
@@ -251,7 +252,11 @@ pub async fn details(
 }
 
 /// The detail query for a streamed export of a partner's records of one cycle (oldest first).
-pub fn export_query(scope: &PartnerScope, cycle: NaiveDate, english: bool) -> QueryBuilder<'static, Postgres> {
+pub fn export_query(
+    scope: &PartnerScope,
+    cycle: NaiveDate,
+    english: bool,
+) -> QueryBuilder<'static, Postgres> {
     let mut q: QueryBuilder<Postgres> = QueryBuilder::new(DETAIL_COLUMNS);
     q.push(names(english));
     q.push(DETAIL_JOINS);

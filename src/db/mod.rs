@@ -10,5 +10,6 @@ pub mod idempotency;
 pub mod lifecycle;
 pub mod organisation;
 pub mod partners;
+pub mod resource_bills;
 pub mod usage;
 pub mod verification;

@@ -499,7 +499,9 @@ pub async fn cards(
 ) -> sqlx::Result<(i64, Vec<CardRow>)> {
     let mut c: QueryBuilder<Postgres> =
         QueryBuilder::new("select count(*) from stored_value_card s where s.customer_id = ");
-    c.push_bind(customer_id).push(" and s.status = ").push_bind(status);
+    c.push_bind(customer_id)
+        .push(" and s.status = ")
+        .push_bind(status);
     if let Some(id) = card_id {
         c.push(" and s.id = ").push_bind(id);
     }
@@ -511,7 +513,9 @@ pub async fn cards(
          left join ledger_account a on a.owner_id = s.id and a.purpose = 'stored_value_card'
          where s.customer_id = ",
     );
-    q.push_bind(customer_id).push(" and s.status = ").push_bind(status);
+    q.push_bind(customer_id)
+        .push(" and s.status = ")
+        .push_bind(status);
     if let Some(id) = card_id {
         q.push(" and s.id = ").push_bind(id);
     }

@@ -44,7 +44,8 @@ impl Benefit {
     pub fn applies(&self, service_type: &str, product_id: &str, now: DateTime<Utc>) -> bool {
         self.effective_time <= now
             && now < self.expire_time
-            && (self.service_types.is_empty() || self.service_types.iter().any(|s| s == service_type))
+            && (self.service_types.is_empty()
+                || self.service_types.iter().any(|s| s == service_type))
             && (self.product_ids.is_empty() || self.product_ids.iter().any(|p| p == product_id))
     }
 }
@@ -62,9 +63,7 @@ pub fn order<'a>(
         .iter()
         .filter(|b| b.kind < SourceKind::Cash && b.applies(service_type, product_id, now))
         .collect();
-    v.sort_by(|a, b| {
-        (a.kind, a.expire_time, &a.id).cmp(&(b.kind, b.expire_time, &b.id))
-    });
+    v.sort_by(|a, b| (a.kind, a.expire_time, &a.id).cmp(&(b.kind, b.expire_time, &b.id)));
     v
 }
 
@@ -118,7 +117,12 @@ mod tests {
             b("voucher-late", SourceKind::Voucher, 29, &[]),
             b("card-soon", SourceKind::Card, 10, &[]),
             b("voucher-soon", SourceKind::Voucher, 20, &[]),
-            b("voucher-obs", SourceKind::Voucher, 5, &["hws.service.type.obs"]),
+            b(
+                "voucher-obs",
+                SourceKind::Voucher,
+                5,
+                &["hws.service.type.obs"],
+            ),
         ];
         let ids: Vec<&str> = order(&all, "hws.service.type.ec2", "p", at(2))
             .iter()
@@ -126,7 +130,13 @@ mod tests {
             .collect();
         assert_eq!(
             ids,
-            ["voucher-soon", "voucher-late", "cash-coupon", "card-soon", "card-late"]
+            [
+                "voucher-soon",
+                "voucher-late",
+                "cash-coupon",
+                "card-soon",
+                "card-late"
+            ]
         );
         let obs: Vec<&str> = order(&all, "hws.service.type.obs", "p", at(2))
             .iter()
@@ -150,8 +160,14 @@ mod tests {
     #[test]
     fn refunds_go_back_in_reverse_order() {
         // voucher 300, card 200, cash 100, arrears 50
-        assert_eq!(refund_parts(&[300, 200, 100, 50], 120), Some(vec![0, 0, 70, 50]));
-        assert_eq!(refund_parts(&[300, 200, 100, 50], 650), Some(vec![300, 200, 100, 50]));
+        assert_eq!(
+            refund_parts(&[300, 200, 100, 50], 120),
+            Some(vec![0, 0, 70, 50])
+        );
+        assert_eq!(
+            refund_parts(&[300, 200, 100, 50], 650),
+            Some(vec![300, 200, 100, 50])
+        );
         assert_eq!(refund_parts(&[300, 200, 100, 50], 651), None);
         assert_eq!(refund_parts(&[300, 0, 0, 0], 0), Some(vec![0, 0, 0, 0]));
     }

@@ -164,6 +164,7 @@ fn signed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(v2::coupons::list_stored_value_cards))
         .routes(routes!(iam::list_domains))
         .merge(v2::bills::routes())
+        .merge(v2::resource_bills::routes())
 }
 
 fn admin_routes() -> OpenApiRouter<AppState> {

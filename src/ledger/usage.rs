@@ -136,10 +136,7 @@ pub fn plan_usage_charge(
     if left > 0 {
         let debt = held(locked, AccountRef::new(customer_id, Purpose::CustomerDebt))?;
         postings.push((debt.id, -left));
-        postings.push((
-            held(locked, sink(customer_id, SourceKind::Cash))?.id,
-            left,
-        ));
+        postings.push((held(locked, sink(customer_id, SourceKind::Cash))?.id, left));
         split.debt = left;
     }
     planned.add(entry, locked, &postings)?;
@@ -242,7 +239,13 @@ pub async fn sell_card(
     face: Amount,
     entry: &Entry<'_>,
 ) -> Result<JournalId, LedgerError> {
-    move_in(conn, AccountRef::new(card_id, Purpose::StoredValueCard), face, entry).await
+    move_in(
+        conn,
+        AccountRef::new(card_id, Purpose::StoredValueCard),
+        face,
+        entry,
+    )
+    .await
 }
 
 /// The vendor records a customer's own top-up (advisory customers pay the vendor directly).
@@ -252,7 +255,13 @@ pub async fn deposit_customer(
     amount: Amount,
     entry: &Entry<'_>,
 ) -> Result<JournalId, LedgerError> {
-    move_in(conn, AccountRef::new(customer_id, Purpose::CustomerCash), amount, entry).await
+    move_in(
+        conn,
+        AccountRef::new(customer_id, Purpose::CustomerCash),
+        amount,
+        entry,
+    )
+    .await
 }
 
 async fn move_in(
@@ -325,7 +334,10 @@ pub async fn charge_parts(
 }
 
 /// The source a charge part names (`None` for the arrears part).
-pub fn part_source(part: &ChargePart, coupon_kind: impl Fn(&str) -> SourceKind) -> Option<Source<'_>> {
+pub fn part_source(
+    part: &ChargePart,
+    coupon_kind: impl Fn(&str) -> SourceKind,
+) -> Option<Source<'_>> {
     let kind = match part.purpose.as_str() {
         "customer_coupon_value" => coupon_kind(&part.owner_id),
         "stored_value_card" => SourceKind::Card,

@@ -483,10 +483,7 @@ pub async fn customer_balances(
 }
 
 /// A customer's own cash account: (ledger account id, balance fen, arrears fen) (op. 7).
-pub async fn own_balance(
-    app: &App,
-    caller: &CustomerCaller,
-) -> ApiResult<(Option<i64>, i64, i64)> {
+pub async fn own_balance(app: &App, caller: &CustomerCaller) -> ApiResult<(Option<i64>, i64, i64)> {
     let mut conn = app.db.acquire().await?;
     let me = std::slice::from_ref(&caller.account_id);
     let b = ledger::balances(&mut conn, me, Purpose::CustomerCash).await?;
@@ -494,7 +491,9 @@ pub async fn own_balance(
         .await?
         .first()
         .map_or(0, |(_, d)| *d);
-    let (id, bal) = b.first().map_or((None, 0), |(_, id, bal)| (Some(*id), *bal));
+    let (id, bal) = b
+        .first()
+        .map_or((None, 0), |(_, id, bal)| (Some(*id), *bal));
     Ok((id, bal, debt))
 }
 

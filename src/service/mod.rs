@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod organisation;
 pub mod partners;
 pub mod realname;
+pub mod resource_bills;
 pub mod sms;
 pub mod usage;
 pub mod usage_money;

@@ -204,10 +204,16 @@ fn rate_one(
         ));
     }
     let Some(c) = customers.get(&r.customer_id) else {
-        return Err(reject(codes::CUSTOMER_NOT_FOUND, "the customer does not exist"));
+        return Err(reject(
+            codes::CUSTOMER_NOT_FOUND,
+            "the customer does not exist",
+        ));
     };
     let Some(rows) = products.get(&r.product_id) else {
-        return Err(reject(codes::RATING_PRODUCT_NOT_FOUND, "the product does not exist"));
+        return Err(reject(
+            codes::RATING_PRODUCT_NOT_FOUND,
+            "the product does not exist",
+        ));
     };
     let Some(price) = rows
         .iter()
@@ -219,7 +225,10 @@ fn rate_one(
         ));
     };
     let (Some(price_measure), Some(unit_price)) = (price.usage_measure_id, price.unit_price) else {
-        return Err(reject(codes::USAGE_TYPE_NOT_PRICED, "the product has no price"));
+        return Err(reject(
+            codes::USAGE_TYPE_NOT_PRICED,
+            "the product has no price",
+        ));
     };
     let rated = rating::rate(
         r.usage,
@@ -371,10 +380,8 @@ async fn charge(
         let empty = Vec::new();
         let wallet = wallets.get(f.customer_id.as_str()).unwrap_or(&empty);
         let ordered = deduction::order(wallet, &f.service_type_code, &f.product_id, now);
-        let mut sources: Vec<Source<'_>> = ordered
-            .iter()
-            .map(|b| Source::new(b.kind, &b.id))
-            .collect();
+        let mut sources: Vec<Source<'_>> =
+            ordered.iter().map(|b| Source::new(b.kind, &b.id)).collect();
         sources.push(Source::new(SourceKind::Cash, &f.customer_id));
         sources.push(Source::new(SourceKind::Credit, &f.customer_id));
         let (split, given) = ledger::usage::plan_usage_charge(

@@ -168,7 +168,10 @@ pub struct CustomerMoney {
     pub debt: i64,
 }
 
-pub async fn customer_money(conn: &mut PgConnection, customer_id: &str) -> ApiResult<CustomerMoney> {
+pub async fn customer_money(
+    conn: &mut PgConnection,
+    customer_id: &str,
+) -> ApiResult<CustomerMoney> {
     let ids = [customer_id.to_string()];
     let mut m = CustomerMoney::default();
     for (p, field) in [
@@ -249,7 +252,10 @@ pub struct FeeAdjust {
 }
 
 fn no_fee_record() -> ApiError {
-    ApiError::business(codes::FEE_RECORD_NOT_FOUND, "The fee record does not exist.")
+    ApiError::business(
+        codes::FEE_RECORD_NOT_FOUND,
+        "The fee record does not exist.",
+    )
 }
 
 impl Effect for FeeAdjust {

@@ -83,11 +83,27 @@ pub async fn priced_product(
 }
 
 pub async fn ecs_product(app: &TestApp, unit_price: &str) -> String {
-    priced_product(app, ECS, "hws.resource.type.vm", "duration", HOUR, unit_price).await
+    priced_product(
+        app,
+        ECS,
+        "hws.resource.type.vm",
+        "duration",
+        HOUR,
+        unit_price,
+    )
+    .await
 }
 
 pub async fn obs_product(app: &TestApp, unit_price: &str) -> String {
-    priced_product(app, OBS, "hws.resource.type.obs", "obs_storage", GB_HOUR, unit_price).await
+    priced_product(
+        app,
+        OBS,
+        "hws.resource.type.obs",
+        "obs_storage",
+        GB_HOUR,
+        unit_price,
+    )
+    .await
 }
 
 /// A usage record of `usage` units (`measure`) of `usage_type`, one hour ending now.
@@ -128,13 +144,15 @@ pub async fn fund(app: &TestApp, p: &Creds, customer: &str, amount: &str) -> Res
     app.signed(p)
         .post(
             FUND,
-            &body(&format!(r#"{{"customer_id": "{customer}", "amount": {amount}}}"#)),
+            &body(&format!(
+                r#"{{"customer_id": "{customer}", "amount": {amount}}}"#
+            )),
         )
         .await
 }
 
 /// Grants a quota (`quota_type` 0 voucher, 1 cash coupon) and issues one coupon of `face` from it.
-async fn coupon(
+pub async fn coupon(
     app: &TestApp,
     p: &Creds,
     customer: &str,
@@ -204,7 +222,10 @@ pub async fn money(app: &TestApp, customer: &str) -> Value {
 
 /// The fee records of a customer this cycle, newest first (partner view).
 pub async fn details(app: &TestApp, p: &Creds, customer: &str, extra: &str) -> Value {
-    let q = format!("bill_cycle={}&customer_id={customer}&limit=100{extra}", cycle(app.now()));
+    let q = format!(
+        "bill_cycle={}&customer_id={customer}&limit=100{extra}",
+        cycle(app.now())
+    );
     app.signed(p).get(DETAIL, &q).await.ok().clone()
 }
 
@@ -259,7 +280,11 @@ async fn charges_follow_the_deduction_order_then_arrears_and_the_next_funding_se
     let r1 = charge(&app, record(&app, "e1", &c.id, &ecs, "duration", "6", HOUR)).await;
     assert_eq!(r1["amount"].to_string(), "6.00");
     // 4 GB·h of OBS (4.00): the voucher does not apply; the cash coupon's 2, then 2 of the card.
-    charge(&app, record(&app, "e2", &c.id, &obs, "obs_storage", "4", GB_HOUR)).await;
+    charge(
+        &app,
+        record(&app, "e2", &c.id, &obs, "obs_storage", "4", GB_HOUR),
+    )
+    .await;
     // 5 hours of ECS (5.00): the card's last 2, the cash 2, then 1 of arrears.
     charge(&app, record(&app, "e3", &c.id, &ecs, "duration", "5", HOUR)).await;
     app.assert_audit_ok().await;
@@ -289,10 +314,19 @@ async fn charges_follow_the_deduction_order_then_arrears_and_the_next_funding_se
     assert_eq!(m["debt_amount"].to_string(), "1.00");
     let b = app
         .signed(&p)
-        .post(CUSTOMER_BALANCES, &json!({"customer_infos": [{"customer_id": c.id}]}))
+        .post(
+            CUSTOMER_BALANCES,
+            &json!({"customer_infos": [{"customer_id": c.id}]}),
+        )
         .await;
-    assert_eq!(b.ok()["customer_balances"][0]["debt_amount"].to_string(), "1.00");
-    let own = app.signed(&c).get("/v2/accounts/customer-accounts/balances", "").await;
+    assert_eq!(
+        b.ok()["customer_balances"][0]["debt_amount"].to_string(),
+        "1.00"
+    );
+    let own = app
+        .signed(&c)
+        .get("/v2/accounts/customer-accounts/balances", "")
+        .await;
     assert_eq!(own.ok()["debt_amount"].to_string(), "1.00");
     let cp = app
         .signed(&p)
@@ -310,7 +344,10 @@ async fn charges_follow_the_deduction_order_then_arrears_and_the_next_funding_se
         .get("/v2/promotions/benefits/stored-value-cards", "status=2")
         .await;
     assert_eq!(cards.ok()["total_count"], 1);
-    assert_eq!(cards.body["stored_value_cards"][0]["card_id"], card.as_str());
+    assert_eq!(
+        cards.body["stored_value_cards"][0]["card_id"],
+        card.as_str()
+    );
     assert_eq!(cards.body["stored_value_cards"][0]["balance"], "0.00");
 
     // The next funding settles the arrears first.
@@ -343,7 +380,11 @@ async fn a_tenth_of_an_hour_at_0_33335_is_payable_0_03_with_0_003335_erased() {
     let c = app.create_customer(&p, json!({})).await;
     fund(&app, &p, &c.id, "10.00").await.ok();
     let ecs = ecs_product(&app, "0.33335").await;
-    let r = charge(&app, record(&app, "tiny", &c.id, &ecs, "duration", "0.1", HOUR)).await;
+    let r = charge(
+        &app,
+        record(&app, "tiny", &c.id, &ecs, "duration", "0.1", HOUR),
+    )
+    .await;
     assert_eq!(r["amount"].to_string(), "0.03");
     let fees = app
         .signed(&c)
@@ -402,7 +443,15 @@ async fn bad_records_are_rejected_alone_and_the_rest_of_the_batch_is_charged() {
     fund(&app, &p, &c.id, "50.00").await.ok();
     let ecs = ecs_product(&app, "1.00").await;
     let good = record(&app, "good", &c.id, &ecs, "duration", "2", HOUR);
-    let mut unknown_customer = record(&app, "b1", "0123456789abcdef0123456789abcdef", &ecs, "duration", "1", HOUR);
+    let mut unknown_customer = record(
+        &app,
+        "b1",
+        "0123456789abcdef0123456789abcdef",
+        &ecs,
+        "duration",
+        "1",
+        HOUR,
+    );
     unknown_customer["customer_id"] = json!("0123456789abcdef0123456789abcdef");
     let unknown_product = record(&app, "b2", &c.id, "nope", "duration", "1", HOUR);
     let unknown_usage = record(&app, "b3", &c.id, &ecs, "capacity", "1", HOUR);
@@ -453,8 +502,15 @@ async fn bad_records_are_rejected_alone_and_the_rest_of_the_batch_is_charged() {
         "{}",
         r.text
     );
-    assert!(res[8]["error_msg"].as_str().unwrap().contains("resource_id"));
-    assert_eq!(res[9]["amount"].to_string(), "0.50", "30 minutes at 1.00/hour");
+    assert!(res[8]["error_msg"]
+        .as_str()
+        .unwrap()
+        .contains("resource_id"));
+    assert_eq!(
+        res[9]["amount"].to_string(),
+        "0.50",
+        "30 minutes at 1.00/hour"
+    );
     assert_eq!(money(&app, &c.id).await["cash_amount"].to_string(), "47.50");
     // A rejected event id was not used up: sent again correctly, it charges.
     let fixed = record(&app, "b3", &c.id, &ecs, "duration", "1", HOUR);
@@ -514,7 +570,10 @@ async fn a_refund_goes_back_in_reverse_order_as_a_negative_row() {
     assert_eq!(b.status, 201, "{}", b.text);
     assert_eq!(b.body["cash_amount"].to_string(), "0.50");
     assert_eq!(b.body["coupon_amount"].to_string(), "3.00");
-    let cp = app.signed(&p).get(COUPONS, &format!("coupon_id={voucher}")).await;
+    let cp = app
+        .signed(&p)
+        .get(COUPONS, &format!("coupon_id={voucher}"))
+        .await;
     assert_eq!(cp.ok()["user_coupons"][0]["status"], 2);
     assert_eq!(cp.body["user_coupons"][0]["balance"].to_string(), "3.00");
     // Nothing is left to refund.

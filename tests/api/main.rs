@@ -14,3 +14,4 @@ mod ledger;
 mod lifecycle;
 mod organisation;
 mod platform;
+mod resource_bills;

@@ -100,9 +100,10 @@ fn text(v: &Value, field: &str, max: usize, required: bool) -> Result<Option<Str
         Some(Value::String(s)) if s.is_empty() && required => {
             Err(ApiError::invalid(field, "must not be empty"))
         }
-        Some(Value::String(s)) if s.chars().count() > max => {
-            Err(ApiError::invalid(field, format!("must be at most {max} characters")))
-        }
+        Some(Value::String(s)) if s.chars().count() > max => Err(ApiError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        )),
         Some(Value::String(s)) if s.contains('\0') => {
             Err(ApiError::invalid(field, "must not contain NUL"))
         }
@@ -123,7 +124,10 @@ fn time(v: &Value, field: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiErro
 /// Parses one record; a bad record is rejected alone.
 fn parse_record(v: &Value) -> Result<UsageRecord, ApiError> {
     if !v.is_object() {
-        return Err(ApiError::invalid("records", "every record must be an object"));
+        return Err(ApiError::invalid(
+            "records",
+            "every record must be an object",
+        ));
     }
     let usage = match v.get("usage") {
         Some(Value::Number(n)) => decimal("usage", n)?,
@@ -326,9 +330,8 @@ pub async fn sell_stored_value_card(
         return Err(ApiError::invalid("card_name", "must be 1-64 characters"));
     }
     let face = parse_amount("face_value", &req.body.face_value)?;
-    let expire = parse_ts(&req.body.expire_time).ok_or_else(|| {
-        ApiError::invalid("expire_time", "must be yyyy-MM-ddTHH:mm:ssZ (UTC)")
-    })?;
+    let expire = parse_ts(&req.body.expire_time)
+        .ok_or_else(|| ApiError::invalid("expire_time", "must be yyyy-MM-ddTHH:mm:ssZ (UTC)"))?;
     let op = CardSale {
         customer_id: customer_id.clone(),
         card_name: name.to_string(),

@@ -52,7 +52,7 @@ pub fn english(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("en_us"))
 }
 
-fn given(v: Option<String>) -> Option<String> {
+pub(crate) fn given(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.is_empty())
 }
 
@@ -66,11 +66,12 @@ pub fn parse_cycle(field: &str, v: Option<String>) -> Result<NaiveDate, ApiError
         .map_err(|_| ApiError::invalid(field, "must be YYYY-MM"))
 }
 
-fn parse_date(field: &str, v: &str) -> Result<NaiveDate, ApiError> {
+pub(crate) fn parse_date(field: &str, v: &str) -> Result<NaiveDate, ApiError> {
     if v.len() != 10 {
         return Err(ApiError::invalid(field, "must be YYYY-MM-DD"));
     }
-    NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| ApiError::invalid(field, "must be YYYY-MM-DD"))
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid(field, "must be YYYY-MM-DD"))
 }
 
 /// A text filter where `""` and `null` are filters (they match records with an empty / no value).
@@ -90,17 +91,20 @@ fn strict_filter(field: &str, v: Option<String>) -> Result<Option<TextFilter>, A
     }
 }
 
-fn max_len(field: &str, v: &Option<TextFilter>, max: usize) -> Result<(), ApiError> {
+pub(crate) fn max_len(field: &str, v: &Option<TextFilter>, max: usize) -> Result<(), ApiError> {
     if let Some(TextFilter::Is(s)) = v {
         if s.chars().count() > max {
-            return Err(ApiError::invalid(field, format!("must be at most {max} characters")));
+            return Err(ApiError::invalid(
+                field,
+                format!("must be at most {max} characters"),
+            ));
         }
     }
     Ok(())
 }
 
 /// An integer enum filter: absent/empty (and `null` when `null_is_absent`) ⇒ none; `""` invalid.
-fn int_filter(
+pub(crate) fn int_filter(
     field: &str,
     v: Option<String>,
     allowed: &[i16],
@@ -114,7 +118,10 @@ fn int_filter(
         .parse()
         .map_err(|_| ApiError::invalid(field, "must be an integer"))?;
     if !allowed.contains(&n) {
-        return Err(ApiError::invalid(field, format!("must be one of {allowed:?}")));
+        return Err(ApiError::invalid(
+            field,
+            format!("must be one of {allowed:?}"),
+        ));
     }
     Ok(Some(n))
 }
@@ -129,7 +136,7 @@ fn int_param(field: &str, v: Option<String>) -> Result<Option<i64>, ApiError> {
     }
 }
 
-fn paging(
+pub(crate) fn paging(
     offset: Option<String>,
     limit: Option<String>,
     max_limit: i64,
@@ -137,7 +144,10 @@ fn paging(
     let offset = int_param("offset", offset)?.unwrap_or(0);
     let limit = int_param("limit", limit)?.unwrap_or(10);
     if !(0..=i64::from(i32::MAX)).contains(&offset) {
-        return Err(ApiError::invalid("offset", "must be between 0 and 2147483647"));
+        return Err(ApiError::invalid(
+            "offset",
+            "must be between 0 and 2147483647",
+        ));
     }
     if !(1..=max_limit).contains(&limit) {
         return Err(ApiError::invalid(
@@ -150,14 +160,19 @@ fn paging(
 
 /// The detailed bill types (`bill_type` / `bill_detail_type`).
 pub const BILL_DETAIL_TYPES: &[i16] = &[1, 2, 3, 4, 5, 8, 9, 14, 16, 18, 20, 23, 24, 25, 103];
-const CHARGING_MODES: &[i16] = &[1, 3, 10, 11];
+pub(crate) const CHARGING_MODES: &[i16] = &[1, 3, 10, 11];
 
 fn date_window(
     cycle: NaiveDate,
     begin: Option<String>,
     end: Option<String>,
-) -> Result<(Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>), ApiError>
-{
+) -> Result<
+    (
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ),
+    ApiError,
+> {
     match (given(begin), given(end)) {
         (Some(b), Some(e)) => {
             let (from, until) = bills::date_window(
@@ -172,7 +187,7 @@ fn date_window(
     }
 }
 
-fn cycle_text(c: NaiveDate) -> String {
+pub(crate) fn cycle_text(c: NaiveDate) -> String {
     c.format("%Y-%m").to_string()
 }
 
@@ -327,7 +342,10 @@ pub async fn list_sub_customer_bill_detail(
     let customer_id =
         given(q.customer_id).ok_or_else(|| ApiError::invalid("customer_id", "is required"))?;
     if customer_id.chars().count() > 64 {
-        return Err(ApiError::invalid("customer_id", "must be at most 64 characters"));
+        return Err(ApiError::invalid(
+            "customer_id",
+            "must be at most 64 characters",
+        ));
     }
     let service_type_code = text_filter(q.service_type_code);
     let region_code = text_filter(q.region_code);
@@ -338,7 +356,12 @@ pub async fn list_sub_customer_bill_detail(
     if q.bill_detail_type.as_deref() == Some("\"\"") {
         return Err(ApiError::invalid("bill_detail_type", "must not be \"\""));
     }
-    let bill_type = int_filter("bill_detail_type", q.bill_detail_type, BILL_DETAIL_TYPES, true)?;
+    let bill_type = int_filter(
+        "bill_detail_type",
+        q.bill_detail_type,
+        BILL_DETAIL_TYPES,
+        true,
+    )?;
     let resource_id = strict_filter("resource_id", q.resource_id)?;
     let resource_name = strict_filter("resource_name", q.resource_name)?;
     let trade_id = strict_filter("trade_id", q.trade_id)?;
@@ -510,7 +533,10 @@ pub async fn list_subcustomer_monthly_bills(
     };
     let customer_id = given(q.customer_id);
     if customer_id.as_ref().is_some_and(|c| c.chars().count() > 64) {
-        return Err(ApiError::invalid("customer_id", "must be at most 64 characters"));
+        return Err(ApiError::invalid(
+            "customer_id",
+            "must be at most 64 characters",
+        ));
     }
     let service = given(q.cloud_service_type);
     if service.as_ref().is_some_and(|c| c.chars().count() > 256) {
@@ -609,12 +635,16 @@ pub async fn list_consume_sub_customers(
     let offset = req.offset.unwrap_or(0);
     let limit = req.limit.unwrap_or(10);
     if !(0..=2_147_483_646).contains(&offset) {
-        return Err(ApiError::invalid("offset", "must be between 0 and 2147483646"));
+        return Err(ApiError::invalid(
+            "offset",
+            "must be between 0 and 2147483646",
+        ));
     }
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 100"));
     }
-    let (total_count, ids) = bills::consuming_customers(&app, &caller, cycle, offset, limit).await?;
+    let (total_count, ids) =
+        bills::consuming_customers(&app, &caller, cycle, offset, limit).await?;
     Ok(Json(ListConsumeSubCustomersResponse {
         sub_customers: ids
             .into_iter()
@@ -661,7 +691,9 @@ pub fn csv_line(r: &FeeDetail) -> String {
         r.id.clone(),
         r.customer_id.clone(),
         r.account_name.clone().unwrap_or_default(),
-        r.association_type.map(|a| a.to_string()).unwrap_or_default(),
+        r.association_type
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
         r.manager_id.clone().unwrap_or_default(),
         r.service_type_code.clone(),
         r.service_type_name.clone().unwrap_or_default(),
@@ -675,8 +707,12 @@ pub fn csv_line(r: &FeeDetail) -> String {
         r.charging_mode.to_string(),
         r.bill_type.to_string(),
         r.usage_type.clone().unwrap_or_default(),
-        r.usage.map(|u| u.normalize().to_string()).unwrap_or_default(),
-        r.usage_measure_id.map(|m| m.to_string()).unwrap_or_default(),
+        r.usage
+            .map(|u| u.normalize().to_string())
+            .unwrap_or_default(),
+        r.usage_measure_id
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
         format_ts(r.begin_time),
         format_ts(r.trade_time),
         r.trade_id.clone(),
@@ -757,7 +793,10 @@ pub async fn export_sub_customer_bill_detail(
         }
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
-    let name = format!("attachment; filename=\"fee-records-{}.csv\"", cycle_text(cycle));
+    let name = format!(
+        "attachment; filename=\"fee-records-{}.csv\"",
+        cycle_text(cycle)
+    );
     Response::builder()
         .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
         .header(header::CONTENT_DISPOSITION, name)
@@ -893,7 +932,15 @@ pub async fn show_customer_monthly_sum(
     let (total_count, rows, t) = if customers.is_empty() {
         (0, Vec::new(), Default::default())
     } else {
-        bills::own_sums(&app, &caller.account_id, filter, english(&headers), offset, limit).await?
+        bills::own_sums(
+            &app,
+            &caller.account_id,
+            filter,
+            english(&headers),
+            offset,
+            limit,
+        )
+        .await?
     };
     Ok(Json(ShowCustomerMonthlySumResponse {
         total_count,
@@ -1018,7 +1065,7 @@ pub struct ListCustomerBillsFeeRecordsResponse {
     pub currency: String,
 }
 
-fn bool_param(field: &str, v: Option<String>) -> Result<Option<bool>, ApiError> {
+pub(crate) fn bool_param(field: &str, v: Option<String>) -> Result<Option<bool>, ApiError> {
     match given(v).as_deref() {
         None => Ok(None),
         Some("true") => Ok(Some(true)),
@@ -1069,8 +1116,15 @@ pub async fn list_customer_bills_fee_records(
     let (total_count, rows) = if none {
         (0, Vec::new())
     } else {
-        bills::own_details(&app, &caller.account_id, filter, english(&headers), offset, limit)
-            .await?
+        bills::own_details(
+            &app,
+            &caller.account_id,
+            filter,
+            english(&headers),
+            offset,
+            limit,
+        )
+        .await?
     };
     Ok(Json(ListCustomerBillsFeeRecordsResponse {
         total_count,

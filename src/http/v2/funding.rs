@@ -526,12 +526,7 @@ fn trade_kinds(v: Option<String>) -> Result<Option<Vec<String>>, ApiError> {
         "ADJUST" => &["credit_line", "adjustment", "customer_credit_line"],
         "DEDEUCT" => &["usage_charge", "debt_writeoff"],
         "REFUND" => &["usage_refund"],
-        "RFROZEN"
-        | "TRANS"
-        | "BONUSCONVERT"
-        | "TRADE_MODE_TRANSFER"
-        | "EXPIRED"
-        | "DEPOSIT" => &[],
+        "RFROZEN" | "TRANS" | "BONUSCONVERT" | "TRADE_MODE_TRANSFER" | "EXPIRED" | "DEPOSIT" => &[],
         _ => return Err(ApiError::invalid("trade_type", "is not a known trade type")),
     };
     Ok(Some(kinds.iter().map(|k| k.to_string()).collect()))

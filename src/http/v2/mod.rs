@@ -8,6 +8,7 @@ pub mod funding;
 pub mod lifecycle;
 pub mod partners;
 pub mod realname;
+pub mod resource_bills;
 
 use crate::error::ApiError;
 
