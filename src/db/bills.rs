@@ -100,7 +100,7 @@ pub struct DetailFilter {
     pub in_arrears: Option<bool>,
 }
 
-fn push_detail_where(q: &mut QueryBuilder<'_, Postgres>, f: &DetailFilter) {
+pub(crate) fn push_detail_where(q: &mut QueryBuilder<'_, Postgres>, f: &DetailFilter) {
     q.push(" where f.customer_id = any(");
     q.push_bind(f.customer_ids.clone());
     q.push(")");

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod opportunities;
 pub mod organisation;
 pub mod partners;
+pub mod resource_bills;
 pub mod tasks;
 pub mod usage;
 pub mod verification;

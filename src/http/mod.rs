@@ -208,6 +208,7 @@ fn signed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(v2::tasks::list_sales_tasks))
         .routes(routes!(v2::tasks::handle_sales_task))
         .routes(routes!(v2::dashboards::show_customer_dashboard))
+        .merge(v2::resource_bills::routes())
 }
 
 fn admin_routes() -> OpenApiRouter<AppState> {

@@ -103,6 +103,16 @@ pub const ROUTES: &[(&str, &str, Required)] = &[
         "/v2/bills/customer-bills/fee-records",
         Required::Anyone,
     ),
+    (
+        "GET",
+        "/v2/bills/customer-bills/res-fee-records",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/bills/customer-bills/res-records/query",
+        Required::Anyone,
+    ),
     ("GET", "/v2/promotions/benefits/coupons", Required::Anyone),
     (
         "GET",

@@ -17,6 +17,7 @@ pub mod opportunities;
 pub mod organisation;
 pub mod partners;
 pub mod realname;
+pub mod resource_bills;
 pub mod sms;
 pub mod tasks;
 pub mod usage;

@@ -21,6 +21,7 @@ mod lifecycle;
 mod organisation;
 mod pg_crash;
 mod platform;
+mod resource_bills;
 mod selling_dashboard_perf;
 mod selling_leads;
 mod selling_opportunities;

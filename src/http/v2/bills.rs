@@ -52,7 +52,7 @@ pub fn english(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("en_us"))
 }
 
-fn given(v: Option<String>) -> Option<String> {
+pub(crate) fn given(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.is_empty())
 }
 
@@ -66,7 +66,7 @@ pub fn parse_cycle(field: &str, v: Option<String>) -> Result<NaiveDate, ApiError
         .map_err(|_| ApiError::invalid(field, "must be YYYY-MM"))
 }
 
-fn parse_date(field: &str, v: &str) -> Result<NaiveDate, ApiError> {
+pub(crate) fn parse_date(field: &str, v: &str) -> Result<NaiveDate, ApiError> {
     if v.len() != 10 {
         return Err(ApiError::invalid(field, "must be YYYY-MM-DD"));
     }
@@ -91,7 +91,7 @@ fn strict_filter(field: &str, v: Option<String>) -> Result<Option<TextFilter>, A
     }
 }
 
-fn max_len(field: &str, v: &Option<TextFilter>, max: usize) -> Result<(), ApiError> {
+pub(crate) fn max_len(field: &str, v: &Option<TextFilter>, max: usize) -> Result<(), ApiError> {
     if let Some(TextFilter::Is(s)) = v {
         if s.chars().count() > max {
             return Err(ApiError::invalid(
@@ -104,7 +104,7 @@ fn max_len(field: &str, v: &Option<TextFilter>, max: usize) -> Result<(), ApiErr
 }
 
 /// An integer enum filter: absent/empty (and `null` when `null_is_absent`) ⇒ none; `""` invalid.
-fn int_filter(
+pub(crate) fn int_filter(
     field: &str,
     v: Option<String>,
     allowed: &[i16],
@@ -136,7 +136,7 @@ fn int_param(field: &str, v: Option<String>) -> Result<Option<i64>, ApiError> {
     }
 }
 
-fn paging(
+pub(crate) fn paging(
     offset: Option<String>,
     limit: Option<String>,
     max_limit: i64,
@@ -160,7 +160,7 @@ fn paging(
 
 /// The detailed bill types (`bill_type` / `bill_detail_type`).
 pub const BILL_DETAIL_TYPES: &[i16] = &[1, 2, 3, 4, 5, 8, 9, 14, 16, 18, 20, 23, 24, 25, 103];
-const CHARGING_MODES: &[i16] = &[1, 3, 10, 11];
+pub(crate) const CHARGING_MODES: &[i16] = &[1, 3, 10, 11];
 
 fn date_window(
     cycle: NaiveDate,
@@ -187,7 +187,7 @@ fn date_window(
     }
 }
 
-fn cycle_text(c: NaiveDate) -> String {
+pub(crate) fn cycle_text(c: NaiveDate) -> String {
     c.format("%Y-%m").to_string()
 }
 
@@ -1065,7 +1065,7 @@ pub struct ListCustomerBillsFeeRecordsResponse {
     pub currency: String,
 }
 
-fn bool_param(field: &str, v: Option<String>) -> Result<Option<bool>, ApiError> {
+pub(crate) fn bool_param(field: &str, v: Option<String>) -> Result<Option<bool>, ApiError> {
     match given(v).as_deref() {
         None => Ok(None),
         Some("true") => Ok(Some(true)),

@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod opportunities;
 pub mod partners;
 pub mod realname;
+pub mod resource_bills;
 pub mod tasks;
 pub mod warnings;
 
