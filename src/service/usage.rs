@@ -373,6 +373,7 @@ async fn charge(
         ));
     }
     let mut locked = ledger::lock_accounts(&mut tx, &refs).await?;
+    let debt_before = debts_of(&locked);
     let mut planned = ledger::Planned::default();
     let mut touched: HashSet<String> = HashSet::new();
     for r in todo.iter_mut() {
@@ -414,11 +415,38 @@ async fn charge(
     let fees: Vec<NewFeeRecord> = todo.iter().map(|r| r.fee.clone()).collect();
     db::usage::insert_fee_records(&mut tx, &fees).await?;
     db::usage::add_to_sums(&mut tx, &fees).await?;
+    // A customer that just fell into arrears: tell its partner (same transaction).
+    for (customer, debt) in debts_of(&locked) {
+        if debt > 0 && debt_before.get(&customer).copied().unwrap_or(0) == 0 {
+            let Some(f) = fees.iter().rev().find(|f| f.customer_id == customer) else {
+                continue;
+            };
+            if let Some(partner) = &f.partner_id {
+                let data = serde_json::json!({
+                    "customer_id": customer,
+                    "debt_amount": crate::domain::money::fen_to_yuan(debt),
+                    "fee_record_id": f.id,
+                    "bill_cycle": f.cycle.format("%Y-%m").to_string(),
+                });
+                crate::service::events::customer_arrears(&mut tx, partner, &customer, data, now)
+                    .await?;
+            }
+        }
+    }
     tx.commit().await?;
     for r in todo {
         out.push((r.index, r.fee.id.clone(), Some(r.fee.payable)));
     }
     Ok(out)
+}
+
+/// Arrears (fen, ≥ 0) per customer among locked accounts.
+fn debts_of(locked: &[ledger::Locked]) -> HashMap<String, i64> {
+    locked
+        .iter()
+        .filter(|l| l.purpose == Purpose::CustomerDebt.as_str())
+        .map(|l| (l.owner_id.clone(), -l.balance))
+        .collect()
 }
 
 fn apply_split(f: &mut NewFeeRecord, s: &Split) {

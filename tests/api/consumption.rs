@@ -350,6 +350,26 @@ async fn charges_follow_the_deduction_order_then_arrears_and_the_next_funding_se
     );
     assert_eq!(cards.body["stored_value_cards"][0]["balance"], "0.00");
 
+    // The partner is told (event feed, written in the charge's transaction).
+    let mut arrears = Value::Null;
+    for _ in 0..50 {
+        let e = app
+            .signed(&p)
+            .get("/v2/partners/events", "types=customer.arrears")
+            .await;
+        if !e.ok()["events"].as_array().unwrap().is_empty() {
+            arrears = e.body["events"][0].clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(arrears["type"], "customer.arrears", "{arrears}");
+    assert_eq!(arrears["customer_id"], c.id.as_str());
+    assert_eq!(
+        arrears["data"]["debt_amount"].to_string().trim_matches('"'),
+        "1.00"
+    );
+
     // The next funding settles the arrears first.
     fund(&app, &p, &c.id, "3.00").await.ok();
     let m = money(&app, &c.id).await;
