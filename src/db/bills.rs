@@ -100,10 +100,26 @@ pub struct DetailFilter {
     pub in_arrears: Option<bool>,
 }
 
-pub(crate) fn push_detail_where(q: &mut QueryBuilder<'_, Postgres>, f: &DetailFilter) {
-    q.push(" where f.customer_id = any(");
-    q.push_bind(f.customer_ids.clone());
-    q.push(")");
+pub(crate) /// `customer_id = $n` for one customer (the planner then walks the ordered
+/// `(customer_id, cycle, trade_time, id)` index and stops after a page, and a generic plan keeps
+/// the index), `= any($n)` for several.
+fn push_customers(q: &mut QueryBuilder<'_, Postgres>, ids: &[String]) {
+    match ids {
+        [one] => {
+            q.push(" f.customer_id = ");
+            q.push_bind(one.clone());
+        }
+        many => {
+            q.push(" f.customer_id = any(");
+            q.push_bind(many.to_vec());
+            q.push(")");
+        }
+    }
+}
+
+fn push_detail_where(q: &mut QueryBuilder<'_, Postgres>, f: &DetailFilter) {
+    q.push(" where");
+    push_customers(q, &f.customer_ids);
     if let Some(c) = f.cycle {
         q.push(" and f.cycle = ");
         q.push_bind(c);
@@ -313,9 +329,8 @@ fn push_sum_where(q: &mut QueryBuilder<'_, Postgres>, f: &SumFilter) {
         q.push_bind(c);
     }
     if let Some(ids) = &f.customer_ids {
-        q.push(" and f.customer_id = any(");
-        q.push_bind(ids.clone());
-        q.push(")");
+        q.push(" and");
+        push_customers(q, ids);
     }
     if let Some(s) = &f.partner {
         push_scope(q, "f", s);
