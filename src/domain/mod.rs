@@ -3,6 +3,7 @@
 pub mod ids;
 pub mod money;
 pub mod permissions;
+pub mod rating;
 pub mod time;
 pub mod validate;
 
