@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod association;
 pub mod auth;
 pub mod batch;
+pub mod catalogue;
 pub mod coupons;
 pub mod customers;
 pub mod funding;

@@ -5,6 +5,7 @@ mod helpers;
 
 mod association;
 mod auth;
+mod catalogue;
 mod coupons;
 mod crash;
 mod customers;

@@ -62,7 +62,7 @@ pub fn parse_non_negative(field: &str, n: &serde_json::Number) -> Result<i64, Ap
         .map_err(|why| ApiError::invalid(field, format!("{why} (0 is allowed)")))
 }
 
-fn decimal(field: &str, n: &serde_json::Number) -> Result<Decimal, ApiError> {
+pub(crate) fn decimal(field: &str, n: &serde_json::Number) -> Result<Decimal, ApiError> {
     let s = n.to_string();
     Decimal::from_str(&s)
         .or_else(|_| Decimal::from_scientific(&s))
