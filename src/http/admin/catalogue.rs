@@ -148,7 +148,7 @@ pub async fn update_service_type(
 }
 
 /// List cloud service types with both names.
-#[utoipa::path(get, path = "/admin/v1/service-types", tag = "admin", params(PageQuery),
+#[utoipa::path(get, path = "/admin/v1/service-types", tag = "admin", operation_id = "admin_list_service_types", params(PageQuery),
     responses((status = 200, body = ServiceTypeAdminList), (status = "4XX", body = ErrorBody)),
     security(("admin" = [])))]
 pub async fn list_service_types(
@@ -270,7 +270,7 @@ pub async fn update_resource_type(
 }
 
 /// List resource types with both names.
-#[utoipa::path(get, path = "/admin/v1/resource-types", tag = "admin", params(PageQuery),
+#[utoipa::path(get, path = "/admin/v1/resource-types", tag = "admin", operation_id = "admin_list_resource_types", params(PageQuery),
     responses((status = 200, body = ResourceTypeAdminList), (status = "4XX", body = ErrorBody)),
     security(("admin" = [])))]
 pub async fn list_resource_types(
@@ -389,7 +389,7 @@ pub async fn update_usage_type(
 }
 
 /// List usage types with both names.
-#[utoipa::path(get, path = "/admin/v1/usage-types", tag = "admin", params(PageQuery),
+#[utoipa::path(get, path = "/admin/v1/usage-types", tag = "admin", operation_id = "admin_list_usage_types", params(PageQuery),
     responses((status = 200, body = UsageTypeAdminList), (status = "4XX", body = ErrorBody)),
     security(("admin" = [])))]
 pub async fn list_usage_types(
@@ -512,7 +512,7 @@ pub async fn update_measure_unit(
 }
 
 /// List measure units with both names.
-#[utoipa::path(get, path = "/admin/v1/measure-units", tag = "admin",
+#[utoipa::path(get, path = "/admin/v1/measure-units", tag = "admin", operation_id = "admin_list_measure_units",
     responses((status = 200, body = MeasureUnitAdminList), (status = "4XX", body = ErrorBody)),
     security(("admin" = [])))]
 pub async fn list_measure_units(
@@ -617,7 +617,7 @@ pub async fn update_conversion(
 }
 
 /// List every conversion.
-#[utoipa::path(get, path = "/admin/v1/conversions", tag = "admin",
+#[utoipa::path(get, path = "/admin/v1/conversions", tag = "admin", operation_id = "admin_list_conversions",
     responses((status = 200, body = ConversionAdminList), (status = "4XX", body = ErrorBody)),
     security(("admin" = [])))]
 pub async fn list_conversions(State(app): State<AppState>) -> ApiResult<Json<ConversionAdminList>> {
