@@ -44,6 +44,18 @@ from huaweicloudsdkbss.v2 import (
     ReclaimToPartnerAccountRequest,
     UpdateCustomerAccountAmountRequest,
     CheckSubcustomerUserReq,
+    DemandProductInfo,
+    ListConversionsRequest,
+    ListMeasureUnitsRequest,
+    ListOnDemandResourceRatingsRequest,
+    ListRateOnPeriodDetailRequest,
+    ListResourceTypesRequest,
+    ListServiceResourcesRequest,
+    ListServiceTypesRequest,
+    ListUsageTypesRequest,
+    PeriodProductInfo,
+    RateOnDemandReq,
+    RateOnPeriodReq,
     CheckUserIdentityRequest,
     CreateCustomerV2Req,
     CreateSubCustomerRequest,
@@ -412,9 +424,139 @@ def main():
     check("region client: list_sub_customers works", r.count == 2 and find_customer(r, customer_id) is not None,
           str(r))
 
+    catalogue_checks(client, as_customer, sp, customer_id)
+
     # 11. Consumption and bills (scripts/sdk_smoke_consumption.py).
     import sdk_smoke_consumption
     sdk_smoke_consumption.run(check, admin, expect_error, client, as_customer, customer_id)
+
+
+def catalogue_checks(client, as_customer, sp, customer_id):
+    """11. Catalogue reads and price inquiries (issue 8), as a partner and as a customer."""
+    d = decimal.Decimal
+    r = client.list_service_types(ListServiceTypesRequest())
+    codes = [t.service_type_code for t in (r.service_types or [])]
+    ecs = next((t for t in (r.service_types or []) if t.service_type_code == "hws.service.type.ec2"), None)
+    check("list_service_types: the seeded types, Chinese names by default",
+          r.total_count == 5 and codes == sorted(codes) and ecs is not None
+          and ecs.service_type_name == "弹性云服务器" and ecs.abbreviation == "ECS", str(r))
+    r = client.list_service_types(ListServiceTypesRequest(x_language="en_US", service_type_name="storage",
+                                                          limit=10, offset=0))
+    check("list_service_types(en_US, service_type_name=storage): OBS in English",
+          r.total_count == 1 and r.service_types[0].service_type_code == "hws.service.type.obs"
+          and r.service_types[0].service_type_name == "Object Storage Service", str(r))
+    r = client.list_service_types(ListServiceTypesRequest(limit=2, offset=4))
+    check("list_service_types(limit=2, offset=4): the last page", r.total_count == 5
+          and [t.service_type_code for t in r.service_types] == ["hws.service.type.vpc"], str(r))
+    expect_error("list_service_types(limit=0)",
+                 lambda: client.list_service_types(ListServiceTypesRequest(limit=0)), 400, "CBC.0100")
+
+    r = as_customer.list_resource_types(ListResourceTypesRequest(x_language="en_US", limit=100))
+    vm = next((t for t in (r.resource_types or []) if t.resource_type_code == "hws.resource.type.vm"), None)
+    check("list_resource_types (customer credentials): 9 types, the VM in English",
+          r.total_count == 9 and vm is not None and vm.resource_type_name == "Cloud server"
+          and vm.service_type_code == "hws.service.type.ec2" and vm.resource_type_desc == "ECS instance", str(r))
+
+    r = client.list_service_resources(ListServiceResourcesRequest(service_type_code="hws.service.type.obs"))
+    infos = [(i.basic_info.resource_type_code, i.basic_info.product_owner_service, i.basic_info.name)
+             for i in (r.infos or [])]
+    check("list_service_resources(OBS): its three resource types",
+          r.total_count == 3 and infos[0] == ("hws.resource.type.obs", "hws.service.type.obs", "对象存储"), str(r))
+    expect_error("list_service_resources without service_type_code",
+                 lambda: client.list_service_resources(ListServiceResourcesRequest()), 400, "CBC.0100")
+
+    r = client.list_usage_types(ListUsageTypesRequest(x_language="en_US", resource_type_code="hws.resource.type.vm"))
+    u = (r.usage_types or [None])[0]
+    check("list_usage_types(VM): duration with its resource and service names",
+          r.total_count == 1 and u is not None and u.code == "duration" and u.name == "Duration"
+          and u.service_type_code == "hws.service.type.ec2" and u.resource_type_name == "Cloud server"
+          and u.service_type_name == "Elastic Cloud Server", str(r))
+
+    r = client.list_measure_units(ListMeasureUnitsRequest(x_language="en_US"))
+    units = {m.measure_id: m for m in (r.measure_units or [])}
+    check("list_measure_units: yuan, hour and GB-hour with their types",
+          units.get(1) is not None and units[1].abbreviation == "CNY" and units[1].measure_type == 1
+          and units.get(4) is not None and units[4].measure_name == "hour" and units[4].measure_type == 2
+          and units.get(17) is not None and units[17].measure_type == 5, str(r))
+
+    r = client.list_conversions(ListConversionsRequest(measure_type=2))
+    conv = sorted((c.measure_id, c.ref_measure_id, c.conversion_ratio) for c in (r.conversions or []))
+    check("list_conversions(measure_type=2): day/hour/minute/second",
+          conv == [(4, 6, 60), (5, 4, 24), (6, 7, 60)]
+          and all(c.measure_type == 2 for c in r.conversions), str(r))
+
+    # A priced product (vendor admin), then both inquiries through the SDK.
+    spec = f"s6.small.{SUFFIX}.linux"
+    status, prod = admin("POST", "/admin/v1/products", {
+        "product_id": f"ecs-{SUFFIX}", "cloud_service_type": "hws.service.type.ec2", "name": "ECS s6.small",
+        "resource_type_code": "hws.resource.type.vm", "resource_spec": spec,
+        "on_demand_prices": [{"usage_type": "duration", "usage_measure_id": 4, "unit_price": "0.33335"}],
+        "period_prices": [{"period_type": 2, "price": "12.34"}, {"period_type": 3, "price": "120.00"}]})
+    check("admin: product with prices -> 201", status == 201 and len(prod.get("on_demand_prices", [])) == 1,
+          str(prod))
+
+    def demand(id_, value, measure, num=1):
+        return DemandProductInfo(id=id_, cloud_service_type="hws.service.type.ec2",
+                                 resource_type="hws.resource.type.vm", resource_spec=spec, region="cn-north-4",
+                                 usage_factor="Duration", usage_value=value, usage_measure_id=measure,
+                                 subscription_num=num)
+
+    r = client.list_on_demand_resource_ratings(ListOnDemandResourceRatingsRequest(body=RateOnDemandReq(
+        project_id=sp["domain_id"], product_infos=[demand("a", d("0.1"), 4), demand("b", 90, 6, 2)])))
+    res = {x.id: x for x in (r.product_rating_results or [])}
+    check("list_on_demand_resource_ratings: 0.1 h at 0.33335 = 0.033335 exactly",
+          "a" in res and d(str(res["a"].official_website_amount)) == d("0.033335")
+          and d(str(res["a"].amount)) == d("0.033335") and res["a"].product_id == f"ecs-{SUFFIX}", str(r))
+    check("list_on_demand_resource_ratings: 2 x 90 minutes at the hourly price = 1.00005",
+          "b" in res and d(str(res["b"].amount)) == d("1.00005"), str(r))
+    check("list_on_demand_resource_ratings: totals, yuan, CNY",
+          d(str(r.amount)) == d("1.033385") and d(str(r.official_website_amount)) == d("1.033385")
+          and d(str(r.discount_amount)) == 0 and r.measure_id == 1 and r.currency == "CNY", str(r))
+    r = as_customer.list_on_demand_resource_ratings(ListOnDemandResourceRatingsRequest(body=RateOnDemandReq(
+        project_id=customer_id, inquiry_precision=1, product_infos=[demand("m", 1, 6)])))
+    check("list_on_demand_resource_ratings (customer, inquiry_precision=1): 10 decimals",
+          d(str(r.amount)) == d("0.0055558333"), str(r))
+    expect_error("list_on_demand_resource_ratings: unknown spec",
+                 lambda: client.list_on_demand_resource_ratings(ListOnDemandResourceRatingsRequest(
+                     body=RateOnDemandReq(project_id=sp["domain_id"], product_infos=[
+                         DemandProductInfo(id="x", cloud_service_type="hws.service.type.ec2",
+                                           resource_type="hws.resource.type.vm", resource_spec="nope",
+                                           region="cn-north-4", usage_factor="Duration", usage_value=1,
+                                           usage_measure_id=4, subscription_num=1)]))),
+                 400, "CBC.99006006")
+    expect_error("list_on_demand_resource_ratings: usage in GB for an hourly price",
+                 lambda: client.list_on_demand_resource_ratings(ListOnDemandResourceRatingsRequest(
+                     body=RateOnDemandReq(project_id=sp["domain_id"], product_infos=[demand("a", 1, 10)]))),
+                 400, "CBC.99006050")
+    expect_error("list_on_demand_resource_ratings: duplicate ids",
+                 lambda: client.list_on_demand_resource_ratings(ListOnDemandResourceRatingsRequest(
+                     body=RateOnDemandReq(project_id=sp["domain_id"],
+                                          product_infos=[demand("a", 1, 4), demand("a", 2, 4)]))),
+                 400, "CBC.30050012")
+    expect_error("list_on_demand_resource_ratings: another project",
+                 lambda: client.list_on_demand_resource_ratings(ListOnDemandResourceRatingsRequest(
+                     body=RateOnDemandReq(project_id="no-such-project", product_infos=[demand("a", 1, 4)]))),
+                 400, "CBC.99006073")
+
+    def period(id_, period_type, num, subs=1):
+        return PeriodProductInfo(id=id_, cloud_service_type="hws.service.type.ec2",
+                                 resource_type="hws.resource.type.vm", resource_spec=spec, region="cn-north-4",
+                                 period_type=period_type, period_num=num, subscription_num=subs)
+
+    r = client.list_rate_on_period_detail(ListRateOnPeriodDetailRequest(body=RateOnPeriodReq(
+        project_id=sp["domain_id"], product_infos=[period("m", 2, 3, 2), period("y", 3, 1)])))
+    o = r.official_website_rating_result
+    by_id = {x.id: x for x in (o.product_rating_results or [])} if o else {}
+    check("list_rate_on_period_detail: 3 months x 2 at 12.34 + 1 year at 120.00 = 194.04",
+          o is not None and d(str(o.official_website_amount)) == d("194.04") and o.measure_id == 1
+          and d(str(by_id["m"].official_website_amount)) == d("74.04")
+          and d(str(by_id["y"].official_website_amount)) == d("120.00")
+          and by_id["y"].product_id == f"ecs-{SUFFIX}" and r.currency == "CNY"
+          and r.optional_discount_rating_results == [], str(r))
+    expect_error("list_rate_on_period_detail: no daily price",
+                 lambda: client.list_rate_on_period_detail(ListRateOnPeriodDetailRequest(body=RateOnPeriodReq(
+                     project_id=sp["domain_id"], product_infos=[period("d", 0, 1)]))),
+                 400, "CBC.99006006")
 
 
 if __name__ == "__main__":

@@ -902,29 +902,6 @@ pub async fn unknown_products(
     Ok(rows)
 }
 
-#[derive(Debug, Clone)]
-pub struct ProductRow {
-    pub id: String,
-    pub cloud_service_type: String,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-}
-
-/// Registers a product; `false` when the id is taken.
-pub async fn insert_product(conn: &mut PgConnection, p: &ProductRow) -> sqlx::Result<bool> {
-    let r = sqlx::query!(
-        "insert into product (id, cloud_service_type, name, created_at) values ($1, $2, $3, $4)
-         on conflict (id) do nothing",
-        p.id,
-        p.cloud_service_type,
-        p.name,
-        p.created_at
-    )
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
-}
-
 /// Whether the partner is in "partner coupon usage" mode (it cannot issue vouchers).
 pub async fn in_coupon_usage_mode(conn: &mut PgConnection, partner_id: &str) -> sqlx::Result<bool> {
     let v = sqlx::query_scalar!(

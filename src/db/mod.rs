@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod bills;
+pub mod catalogue;
 pub mod coupons;
 pub mod customers;
 pub mod dashboards;

@@ -90,6 +90,7 @@ impl Modify for SecuritySchemes {
         (name = "coupons", description = "Coupon quotas, partner coupons, customer coupon views"),
         (name = "events", description = "The event feed and signed webhooks (extension)"),
         (name = "selling", description = "Opportunities (PO reported by the partner, HO shared by the vendor) leads, customer warnings, sales-expansion tasks, dashboards (extension)"),
+        (name = "catalogue", description = "Service, resource and usage types, measure units, conversions, price inquiries"),
         (name = "iam", description = "IAM-compatible tokens and domain discovery"),
         (name = "admin", description = "The vendor's own operations"),
         (name = "operations", description = "Health, readiness and metrics"),
@@ -166,6 +167,14 @@ fn signed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(v2::coupons::list_sub_customer_coupons))
         .routes(routes!(v2::coupons::list_customer_coupon_change_records))
         .routes(routes!(v2::coupons::list_stored_value_cards))
+        .routes(routes!(v2::catalogue::list_service_types))
+        .routes(routes!(v2::catalogue::list_resource_types))
+        .routes(routes!(v2::catalogue::list_service_resources))
+        .routes(routes!(v2::catalogue::list_usage_types))
+        .routes(routes!(v2::catalogue::list_measure_units))
+        .routes(routes!(v2::catalogue::list_conversions))
+        .routes(routes!(v2::catalogue::list_on_demand_resource_ratings))
+        .routes(routes!(v2::catalogue::list_rate_on_period_detail))
         .routes(routes!(iam::list_domains))
         .merge(v2::bills::routes())
         .routes(routes!(v2::events::list_events))
@@ -216,7 +225,39 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::create_partner, admin::list_partners))
         .routes(routes!(admin::show_partner, admin::update_partner))
         .routes(routes!(admin::update_customer))
-        .routes(routes!(admin::coupons::register_product))
+        .routes(routes!(
+            admin::catalogue::register_product,
+            admin::catalogue::list_products
+        ))
+        .routes(routes!(
+            admin::catalogue::show_product,
+            admin::catalogue::update_product
+        ))
+        .routes(routes!(
+            admin::catalogue::create_service_type,
+            admin::catalogue::list_service_types
+        ))
+        .routes(routes!(admin::catalogue::update_service_type))
+        .routes(routes!(
+            admin::catalogue::create_resource_type,
+            admin::catalogue::list_resource_types
+        ))
+        .routes(routes!(admin::catalogue::update_resource_type))
+        .routes(routes!(
+            admin::catalogue::create_usage_type,
+            admin::catalogue::list_usage_types
+        ))
+        .routes(routes!(admin::catalogue::update_usage_type))
+        .routes(routes!(
+            admin::catalogue::create_measure_unit,
+            admin::catalogue::list_measure_units
+        ))
+        .routes(routes!(admin::catalogue::update_measure_unit))
+        .routes(routes!(
+            admin::catalogue::create_conversion,
+            admin::catalogue::list_conversions
+        ))
+        .routes(routes!(admin::catalogue::update_conversion))
         .routes(routes!(admin::create_registration_report))
         .routes(routes!(admin::create_access_key, admin::list_access_keys))
         .routes(routes!(admin::disable_account))

@@ -125,6 +125,23 @@ pub const ROUTES: &[(&str, &str, Required)] = &[
         Required::Anyone,
     ),
     ("GET", "/v3/auth/domains", Required::Anyone),
+    // The catalogue and price inquiries (vendor data, no customer data).
+    ("GET", "/v2/products/service-types", Required::Anyone),
+    ("GET", "/v2/products/resource-types", Required::Anyone),
+    ("GET", "/v2/products/service-resources", Required::Anyone),
+    ("GET", "/v2/products/usage-types", Required::Anyone),
+    ("GET", "/v2/bases/measurements", Required::Anyone),
+    ("GET", "/v2/bases/conversions", Required::Anyone),
+    (
+        "POST",
+        "/v2/bills/ratings/on-demand-resources",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/bills/ratings/period-resources/subscribe-rate",
+        Required::Anyone,
+    ),
     (
         "POST",
         "/v2/partners/sub-customers/users/check-identity",

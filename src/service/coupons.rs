@@ -72,39 +72,6 @@ pub struct GrantQuota {
     pub designated_customers: Vec<String>,
 }
 
-/// The vendor registers a product of a known cloud service type in the catalogue that coupon
-/// restrictions name.
-pub async fn register_product(
-    app: &App,
-    id: &str,
-    cloud_service_type: &str,
-    name: &str,
-) -> ApiResult<db::coupons::ProductRow> {
-    let mut conn = app.db.acquire().await?;
-    if !db::coupons::unknown_service_types(&mut conn, &[cloud_service_type.to_string()])
-        .await?
-        .is_empty()
-    {
-        return Err(ApiError::invalid(
-            "cloud_service_type",
-            format!("unknown cloud service type {cloud_service_type}"),
-        ));
-    }
-    let row = db::coupons::ProductRow {
-        id: id.to_string(),
-        cloud_service_type: cloud_service_type.to_string(),
-        name: name.to_string(),
-        created_at: app.now(),
-    };
-    if !db::coupons::insert_product(&mut conn, &row).await? {
-        return Err(ApiError::new(
-            crate::error::Code::ParameterInvalid,
-            "The product id is already registered.",
-        ));
-    }
-    Ok(row)
-}
-
 /// Refuses restriction lists naming an unknown cloud service type / product: with CBC.0100 on
 /// the named field (`as_parameter`, the vendor's own input) or with the documented business
 /// codes CBC.50000055 / CBC.50000054 (a partner issuing coupons).

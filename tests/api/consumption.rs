@@ -61,24 +61,6 @@ pub async fn priced_product(
         )
         .await;
     assert!(r.status == 201 || r.status == 200, "{}", r.text);
-    // Until the catalogue admin takes prices: the same rows, written directly.
-    sqlx::query("update product set resource_type_code = $2 where id = $1")
-        .bind(&id)
-        .bind(resource)
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    sqlx::query(
-        "insert into on_demand_price (product_id, usage_type, usage_measure_id, unit_price)
-         values ($1, $2, $3, $4::numeric) on conflict do nothing",
-    )
-    .bind(&id)
-    .bind(usage_type)
-    .bind(measure as i32)
-    .bind(unit_price)
-    .execute(&app.pool)
-    .await
-    .unwrap();
     id
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 
 mod association;
 mod auth;
+mod catalogue;
 mod consumption;
 mod consumption_crash;
 mod consumption_managers;

@@ -5,11 +5,10 @@ use axum::{
     http::StatusCode,
     Json,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::{
-    domain::time::format_ts,
     error::{ApiError, ApiResult},
     http::{
         extract::{ApiJson, IdempotentJson},
@@ -25,51 +24,6 @@ use crate::{
     },
     state::AppState,
 };
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct RegisterProductRequest {
-    /// 1–64 characters.
-    pub product_id: String,
-    /// A known cloud service type code, e.g. `hws.service.type.ec2`.
-    pub cloud_service_type: String,
-    pub name: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductResponse {
-    pub product_id: String,
-    pub cloud_service_type: String,
-    pub name: String,
-    pub created_at: String,
-}
-
-/// Register a product in the catalogue that coupon restrictions name (`product_ids`).
-#[utoipa::path(post, path = "/admin/v1/products", tag = "admin",
-    request_body = RegisterProductRequest,
-    responses((status = 201, body = ProductResponse), (status = "4XX", body = ErrorBody)),
-    security(("admin" = [])))]
-pub async fn register_product(
-    State(app): State<AppState>,
-    ApiJson(req): ApiJson<RegisterProductRequest>,
-) -> ApiResult<(StatusCode, Json<ProductResponse>)> {
-    if req.product_id.is_empty() || req.product_id.chars().count() > 64 {
-        return Err(ApiError::invalid("product_id", "must be 1-64 characters"));
-    }
-    if req.name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "must not be empty"));
-    }
-    let p = coupons::register_product(&app, &req.product_id, &req.cloud_service_type, &req.name)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ProductResponse {
-            product_id: p.id,
-            cloud_service_type: p.cloud_service_type,
-            name: p.name,
-            created_at: format_ts(p.created_at),
-        }),
-    ))
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GrantQuotaRequest {

@@ -1,5 +1,6 @@
 //! The vendor's admin API (`/admin/v1`, bearer `admin.token`): not callable by partners.
 
+pub mod catalogue;
 pub mod coupons;
 pub mod money;
 pub mod realname;

@@ -897,8 +897,9 @@ fn method_customers(
             let sub = given(sub_customer_id).ok_or_else(|| {
                 ApiError::invalid("sub_customer_id", "is required when method=sub_customer")
             })?;
-            // No enterprise sub-accounts: only the caller itself could match.
-            Ok(if sub == me { vec![] } else { vec![] })
+            // No enterprise sub-accounts exist here: nobody is the caller's sub-account.
+            let _ = sub;
+            Ok(Vec::new())
         }
         Some(_) => Err(ApiError::invalid(
             "method",

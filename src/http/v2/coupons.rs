@@ -48,7 +48,7 @@ fn indirect(v: Option<String>) -> Result<Option<String>, ApiError> {
 }
 
 /// An integer query parameter given as text: absent ⇒ None; `""` or not a number ⇒ CBC.0100.
-fn int_param(field: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
+pub(crate) fn int_param(field: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
     match v {
         None => Ok(None),
         Some(s) => s
@@ -69,7 +69,7 @@ fn enum_param(field: &str, v: Option<i64>, allowed: &[i64]) -> Result<Option<i16
     }
 }
 
-fn paging(offset: Option<&str>, limit: Option<&str>) -> Result<Paging, ApiError> {
+pub(crate) fn paging(offset: Option<&str>, limit: Option<&str>) -> Result<Paging, ApiError> {
     Paging::new(
         int_param("offset", offset)?,
         int_param("limit", limit)?,

@@ -2,6 +2,7 @@
 
 pub mod association;
 pub mod bills;
+pub mod catalogue;
 pub mod coupons;
 pub mod customers;
 pub mod dashboards;
