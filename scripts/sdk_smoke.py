@@ -12,6 +12,7 @@ import json
 import os
 import random
 import re
+import subprocess
 import sys
 import traceback
 import urllib.error
@@ -36,6 +37,9 @@ from huaweicloudsdkbss.v2 import (
     ReclaimPartnerCouponsReq,
     ReclaimPartnerCouponsRequest,
     ListCustomersBalancesDetailRequest,
+    ListCustomerselfResourceRecordDetailsRequest,
+    ListCustomerselfResourceRecordsRequest,
+    QueryResRecordsDetailReq,
     ListPartnerAccountChangeRecordsRequest,
     ListPartnerAdjustRecordsRequest,
     ListPartnerBalancesRequest,
@@ -69,6 +73,9 @@ from huaweicloudsdkbss.v2 import (
 
 ENDPOINT = os.environ.get("BSS_ENDPOINT", "http://127.0.0.1:8080").rstrip("/")
 ADMIN_TOKEN = os.environ.get("ADMIN_TOKEN", "dev-admin-token-change-me")
+# The server's own database (scripts/sdk-smoke sets it): used only to give a product its price
+# until the catalogue admin API takes prices.
+SMOKE_DATABASE_URL = os.environ.get("SMOKE_DATABASE_URL")
 SUFFIX = "%06x" % random.randrange(16**6)
 UTC_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -410,6 +417,76 @@ def main():
           r.total_count is not None and r.total_count >= 2, str(r))
     _, audit = admin("GET", "/admin/v1/ledger/audit")
     check("ledger audit is clean after the coupon calls", audit.get("ok") is True, str(audit))
+
+    # 11. Consumption read by the customer itself through the SDK: list_customerself_resource_records
+    #     (per detail and per cycle) and list_customerself_resource_record_details.
+    product_id = f"smoke-vm-{SUFFIX}"
+    admin("POST", "/admin/v1/products", {
+        "product_id": product_id, "cloud_service_type": "hws.service.type.ec2",
+        "name": f"Smoke VM {SUFFIX}", "resource_type_code": "hws.resource.type.vm",
+        "on_demand_prices": [{"usage_type": "duration", "usage_measure_id": 4, "unit_price": "1.00"}]})
+    # --- TEMPORARY (until the catalogue branch lands): the price rows written with psql, exactly as
+    # --- tests/api/consumption.rs priced_product does.
+    if SMOKE_DATABASE_URL:
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", SMOKE_DATABASE_URL, "-c",
+                        f"update product set resource_type_code = 'hws.resource.type.vm' where id = '{product_id}';"
+                        f"insert into on_demand_price (product_id, usage_type, usage_measure_id, unit_price)"
+                        f" values ('{product_id}', 'duration', 4, 1.00) on conflict do nothing;"],
+                       check=True)
+    # --- end TEMPORARY
+    begin = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(minutes=1)
+    cycle = (begin + datetime.timedelta(hours=8)).strftime("%Y-%m")
+    usage = [{"event_id": f"smoke-{SUFFIX}-{i}", "customer_id": customer_id, "product_id": product_id,
+              "usage_type": "duration", "usage": u, "usage_measure_id": 4, "resource_id": f"vm-{SUFFIX}",
+              "resource_name": "smoke vm", "region_code": "cn-north-1",
+              "begin_time": fmt(begin), "end_time": fmt(begin + datetime.timedelta(minutes=1))}
+             for i, u in enumerate(["2", "0.5"])]
+    _, ing = admin("POST", "/admin/v1/usage-records", {"records": usage})
+    results = ing.get("results") or []
+    check("admin: two usage records charged", [x.get("status") for x in results] == ["charged", "charged"],
+          str(ing))
+    fee_ids = sorted(x.get("fee_record_id") or "" for x in results)
+    D = lambda v: decimal.Decimal(str(v))
+    r = as_customer.list_customerself_resource_records(ListCustomerselfResourceRecordsRequest(
+        cycle=cycle, statistic_type=3, limit=10))
+    recs = r.fee_records or []
+    check("list_customerself_resource_records(3): both records with their ids",
+          r.total_count == 2 and sorted(x.id for x in recs) == fee_ids, str(r))
+    check("list_customerself_resource_records(3): amounts 2.00 and 0.50 paid in cash, charge_mode '3'",
+          sorted(D(x.amount) for x in recs) == [D("0.5"), D("2")]
+          and all(D(x.cash_amount) == D(x.amount) and x.charge_mode == "3" and x.measure_id == 1
+                  and x.usage_type == "duration" and D(x.unit_price) == 1 and x.resource_id == f"vm-{SUFFIX}"
+                  and x.bill_date == (begin + datetime.timedelta(hours=8)).strftime("%Y-%m-%d")
+                  for x in recs), str(r))
+    r = as_customer.list_customerself_resource_records(ListCustomerselfResourceRecordsRequest(
+        x_language="en_us", cycle=cycle, statistic_type=1))
+    line = (r.fee_records or [None])[0]
+    check("list_customerself_resource_records(1): one line for the cycle, usage 2.5, amount 2.50, no id",
+          r.total_count == 1 and line is not None and D(line.usage) == D("2.5") and D(line.amount) == D("2.5")
+          and line.id is None and line.cloud_service_type_name == "Elastic Cloud Server", str(r))
+    r = as_customer.list_customerself_resource_record_details(ListCustomerselfResourceRecordDetailsRequest(
+        body=QueryResRecordsDetailReq(cycle=cycle)))
+    m = (r.monthly_records or [None])[0]
+    check("list_customerself_resource_record_details: per cycle by default, consume_amount 2.50",
+          r.total_count == 1 and m is not None and D(m.consume_amount) == D("2.5")
+          and D(m.cash_amount) == D("2.5") and m.resource_type_code == "hws.resource.type.vm"
+          and m.res_instance_id == f"vm-{SUFFIX}" and m.charge_mode == 3 and m.cycle == cycle, str(r))
+    r = as_customer.list_customerself_resource_record_details(ListCustomerselfResourceRecordDetailsRequest(
+        body=QueryResRecordsDetailReq(cycle=cycle, statistic_type=3, include_zero_record=False)))
+    check("list_customerself_resource_record_details(3): the two records",
+          r.total_count == 2 and sorted(x.id for x in (r.monthly_records or [])) == fee_ids, str(r))
+    expect_error("list_customerself_resource_records without a cycle",
+                 lambda: as_customer.list_customerself_resource_records(
+                     ListCustomerselfResourceRecordsRequest(statistic_type=1)), 400, "CBC.0100")
+    expect_error("list_customerself_resource_records with a partner's credentials",
+                 lambda: client.list_customerself_resource_records(
+                     ListCustomerselfResourceRecordsRequest(cycle=cycle)), 403, "CBC.0151")
+    expect_error("list_customerself_resource_record_details with a partner's credentials",
+                 lambda: client.list_customerself_resource_record_details(
+                     ListCustomerselfResourceRecordDetailsRequest(body=QueryResRecordsDetailReq(cycle=cycle))),
+                 403, "CBC.0151")
+    _, audit = admin("GET", "/admin/v1/ledger/audit")
+    check("ledger audit is clean after the consumption", audit.get("ok") is True, str(audit))
 
     # 10. Region + IAM domain discovery (GET /v3/auth/domains) instead of an explicit domain id.
     creds = GlobalCredentials(sp["access_key"], sp["secret_key"]).with_iam_endpoint(ENDPOINT)

@@ -100,7 +100,7 @@ pub struct DetailFilter {
     pub in_arrears: Option<bool>,
 }
 
-pub(crate) /// `customer_id = $n` for one customer (the planner then walks the ordered
+/// `customer_id = $n` for one customer (the planner then walks the ordered
 /// `(customer_id, cycle, trade_time, id)` index and stops after a page, and a generic plan keeps
 /// the index), `= any($n)` for several.
 fn push_customers(q: &mut QueryBuilder<'_, Postgres>, ids: &[String]) {
@@ -117,7 +117,7 @@ fn push_customers(q: &mut QueryBuilder<'_, Postgres>, ids: &[String]) {
     }
 }
 
-fn push_detail_where(q: &mut QueryBuilder<'_, Postgres>, f: &DetailFilter) {
+pub(crate) fn push_detail_where(q: &mut QueryBuilder<'_, Postgres>, f: &DetailFilter) {
     q.push(" where");
     push_customers(q, &f.customer_ids);
     if let Some(c) = f.cycle {

@@ -666,7 +666,9 @@ async fn list_customerself_resource_record_details_sums_filters_and_errors() {
     let per_cycle = rows(&d, "monthly_records");
     let vm = per_cycle
         .iter()
-        .find(|r| r["res_instance_id"] == "vm-a" && r["consume_amount"].to_string() == "3.00")
+        .find(|r| {
+            r["res_instance_id"] == "vm-a" && dec(&r["consume_amount"]) == Decimal::new(300, 2)
+        })
         .unwrap_or_else(|| panic!("{d}"));
     assert_eq!(vm["cycle"], CYCLE);
     assert_eq!(vm["bill_type"], 5);
