@@ -152,12 +152,10 @@ fn paging(
 pub const BILL_DETAIL_TYPES: &[i16] = &[1, 2, 3, 4, 5, 8, 9, 14, 16, 18, 20, 23, 24, 25, 103];
 const CHARGING_MODES: &[i16] = &[1, 3, 10, 11];
 
-fn date_window(
-    cycle: NaiveDate,
-    begin: Option<String>,
-    end: Option<String>,
-) -> Result<(Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>), ApiError>
-{
+/// A usage time window (UTC): `bill_date_begin`/`bill_date_end` both given, or none.
+type Window = (Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>);
+
+fn date_window(cycle: NaiveDate, begin: Option<String>, end: Option<String>) -> Result<Window, ApiError> {
     match (given(begin), given(end)) {
         (Some(b), Some(e)) => {
             let (from, until) = bills::date_window(
@@ -858,8 +856,9 @@ fn method_customers(
             let sub = given(sub_customer_id).ok_or_else(|| {
                 ApiError::invalid("sub_customer_id", "is required when method=sub_customer")
             })?;
-            // No enterprise sub-accounts: only the caller itself could match.
-            Ok(if sub == me { vec![] } else { vec![] })
+            // No enterprise sub-accounts: no sub-customer (not even the caller itself) matches.
+            let _ = sub;
+            Ok(vec![])
         }
         Some(_) => Err(ApiError::invalid(
             "method",
