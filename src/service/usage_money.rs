@@ -343,6 +343,8 @@ impl Effect for FeeAdjust {
             },
         )?;
         ledger::write_planned(conn, &planned, &locked).await?;
+        // Cash given back pays the customer's other arrears first.
+        settle_arrears(conn, &orig.customer_id, at).await?;
         db::usage::set_benefit_status(conn, &[], &refilled, at).await?;
         let neg = split.negated();
         let amount = rust_decimal::Decimal::new(self.amount.fen(), 2);

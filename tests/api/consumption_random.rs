@@ -21,8 +21,9 @@ use serde_json::{json, Value};
 
 use crate::{
     consumption::{
-        assert_identities, coupon, ecs_product, fund, ingest, money, obs_product, record,
-        sell_card, COUPONS, DETAIL, ECS, GB_HOUR, HOUR, OWN_FEES, OWN_SUM, PARTNER_SUM,
+        assert_identities, assert_split_sums_to, coupon, ecs_product, fund, ingest, money,
+        obs_product, record, sell_card, COUPONS, DETAIL, ECS, GB_HOUR, HOUR, OWN_FEES, OWN_SUM,
+        PARTNER_SUM,
     },
     helpers::{Creds, TestApp, ADMIN_TOKEN},
 };
@@ -83,42 +84,34 @@ pub async fn assert_sums_match_details(app: &TestApp) {
     );
 }
 
-/// All of a customer's fee records of a cycle (own view, zero records included), paging through.
-async fn own_records(app: &TestApp, c: &Creds, cycle: &str) -> Vec<Value> {
+/// Every record of a paged list (`key`: the array, `total_count` the total), `limit` a page.
+async fn all_pages(app: &TestApp, who: &Creds, path: &str, q: &str, key: &str) -> Vec<Value> {
     let mut out = Vec::new();
     loop {
-        let q = format!(
-            "bill_cycle={cycle}&include_zero_record=true&limit=7&offset={}",
-            out.len()
-        );
-        let r = app.signed(c).get(OWN_FEES, &q).await;
-        let page = r.ok()["records"].as_array().unwrap().clone();
+        let r = app
+            .signed(who)
+            .get(path, &format!("{q}&limit=7&offset={}", out.len()))
+            .await;
+        let page = r.ok()[key].as_array().unwrap().clone();
         let total = r.body["total_count"].as_i64().unwrap() as usize;
         out.extend(page.iter().cloned());
         if page.is_empty() || out.len() >= total {
-            assert_eq!(out.len(), total, "{cycle}: paging lost records");
+            assert_eq!(out.len(), total, "{path}?{q}: paging lost records");
             return out;
         }
     }
 }
 
-/// All of a customer's fee records of a cycle as its partner sees them, paging through.
+/// All of a customer's fee records of a cycle (own view, zero records included).
+async fn own_records(app: &TestApp, c: &Creds, cycle: &str) -> Vec<Value> {
+    let q = format!("bill_cycle={cycle}&include_zero_record=true");
+    all_pages(app, c, OWN_FEES, &q, "records").await
+}
+
+/// All of a customer's fee records of a cycle as its partner sees them.
 async fn partner_records(app: &TestApp, p: &Creds, c: &str, cycle: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    loop {
-        let q = format!(
-            "bill_cycle={cycle}&customer_id={c}&limit=9&offset={}",
-            out.len()
-        );
-        let r = app.signed(p).get(DETAIL, &q).await;
-        let page = r.ok()["fee_records"].as_array().unwrap().clone();
-        let total = r.body["total_count"].as_i64().unwrap() as usize;
-        out.extend(page.iter().cloned());
-        if page.is_empty() || out.len() >= total {
-            assert_eq!(out.len(), total, "{cycle}: paging lost records");
-            return out;
-        }
-    }
+    let q = format!("bill_cycle={cycle}&customer_id={c}");
+    all_pages(app, p, DETAIL, &q, "fee_records").await
 }
 
 fn sum_of(rs: &[Value], k: &str) -> Decimal {
@@ -429,23 +422,7 @@ async fn monthly_sums_equal_their_details_for_every_cycle_under_random_usage_and
                 );
             }
             for r in &recs {
-                let parts: Decimal = [
-                    "coupon_amount",
-                    "flexipurchase_coupon_amount",
-                    "stored_value_card_amount",
-                    "cash_amount",
-                    "credit_amount",
-                    "debt_amount",
-                    "writeoff_amount",
-                ]
-                .iter()
-                .map(|k| dec(&r[*k]))
-                .sum();
-                assert_eq!(
-                    parts,
-                    dec(&r["consume_amount"]),
-                    "seed {seed}: split of {r}"
-                );
+                assert_split_sums_to(r, "consume_amount");
                 t[0] += fen(&r["cash_amount"]);
                 t[1] += fen(&r["credit_amount"]);
                 t[2] += fen(&r["debt_amount"]);

@@ -5,6 +5,7 @@ mod helpers;
 
 mod association;
 mod auth;
+mod bills_rules;
 mod catalogue;
 mod consumption;
 mod consumption_crash;

@@ -162,17 +162,17 @@ pub(crate) fn paging(
 pub const BILL_DETAIL_TYPES: &[i16] = &[1, 2, 3, 4, 5, 8, 9, 14, 16, 18, 20, 23, 24, 25, 103];
 pub(crate) const CHARGING_MODES: &[i16] = &[1, 3, 10, 11];
 
+/// A usage time window (UTC): `bill_date_begin`/`bill_date_end` both given, or none.
+type Window = (
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
 fn date_window(
     cycle: NaiveDate,
     begin: Option<String>,
     end: Option<String>,
-) -> Result<
-    (
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    ),
-    ApiError,
-> {
+) -> Result<Window, ApiError> {
     match (given(begin), given(end)) {
         (Some(b), Some(e)) => {
             let (from, until) = bills::date_window(
@@ -897,9 +897,9 @@ fn method_customers(
             let sub = given(sub_customer_id).ok_or_else(|| {
                 ApiError::invalid("sub_customer_id", "is required when method=sub_customer")
             })?;
-            // No enterprise sub-accounts exist here: nobody is the caller's sub-account.
+            // No enterprise sub-accounts: no sub-customer (not even the caller itself) matches.
             let _ = sub;
-            Ok(Vec::new())
+            Ok(vec![])
         }
         Some(_) => Err(ApiError::invalid(
             "method",
