@@ -35,7 +35,8 @@ async fn existing_customer(conn: &mut PgConnection, customer_id: &str) -> ApiRes
 }
 
 /// Settles a customer's arrears from its cash (a `debt_writeoff` journal); returns the fen
-/// settled. Called after every movement of money into a customer's cash.
+/// settled. Called when money arrives in a customer's cash (partner funding, vendor deposits);
+/// a refund gives money back where it came from and settles nothing.
 pub async fn settle_arrears(
     conn: &mut PgConnection,
     customer_id: &str,
@@ -343,8 +344,6 @@ impl Effect for FeeAdjust {
             },
         )?;
         ledger::write_planned(conn, &planned, &locked).await?;
-        // Cash given back pays the customer's other arrears first.
-        settle_arrears(conn, &orig.customer_id, at).await?;
         db::usage::set_benefit_status(conn, &[], &refilled, at).await?;
         let neg = split.negated();
         let amount = rust_decimal::Decimal::new(self.amount.fen(), 2);
