@@ -178,9 +178,6 @@ create index sales_task_partner_idx on sales_task (partner_id, created_at desc, 
 create index sales_task_handler_idx on sales_task (handler_partner_id, created_at desc, id desc);
 create index sales_task_customer_idx on sales_task (customer_id, created_at desc, id desc);
 
--- Dashboards: customer counts per partner by association type and association time, read from
--- the index alone.
-create index customer_partner_type_idx on customer (partner_id, association_type, associated_on);
 
 -- How far the clock-driven scans have read an append-only source (e.g. association_event ids).
 create table selling_watermark (
@@ -189,3 +186,39 @@ create table selling_watermark (
 );
 create index association_event_partner_unassociate_idx on association_event (partner_id, created_at)
     where event_type = 'unassociate';
+
+-- Maintained customer counts per partner, manager ('' = none) and association type, so the
+-- dashboard's total and by-type counts read a few rows instead of every customer. Kept by a
+-- trigger in the same transaction as every change of a customer's partner, manager or type.
+create table customer_count (
+    partner_id        text not null,
+    manager_id        text not null default '',
+    association_type  text not null,
+    n                 bigint not null,
+    primary key (partner_id, manager_id, association_type)
+);
+
+create function customer_count_track() returns trigger language plpgsql as $$
+begin
+    if tg_op in ('UPDATE', 'DELETE') and old.partner_id is not null then
+        update customer_count set n = n - 1
+         where partner_id = old.partner_id and manager_id = coalesce(old.manager_id, '')
+           and association_type = old.association_type;
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') and new.partner_id is not null then
+        insert into customer_count (partner_id, manager_id, association_type, n)
+        values (new.partner_id, coalesce(new.manager_id, ''), new.association_type, 1)
+        on conflict (partner_id, manager_id, association_type) do update set n = customer_count.n + 1;
+    end if;
+    return null;
+end
+$$;
+
+create trigger customer_count_track
+    after insert or delete or update of partner_id, manager_id, association_type on customer
+    for each row execute function customer_count_track();
+
+insert into customer_count (partner_id, manager_id, association_type, n)
+select partner_id, coalesce(manager_id, ''), association_type, count(*)
+from customer where partner_id is not null
+group by 1, 2, 3;

@@ -11,14 +11,16 @@ fn scope(b: &mut QueryBuilder<'_, Postgres>, managers: Option<&[String]>) {
     }
 }
 
-/// (association_type, count) of the partner's current customers.
+/// (association_type, count) of the partner's current customers, from the counters the
+/// `customer_count_track` trigger maintains.
 pub async fn customers_by_type(
     conn: &mut PgConnection,
     partner_id: &str,
     managers: Option<&[String]>,
 ) -> sqlx::Result<Vec<(String, i64)>> {
-    let mut b =
-        QueryBuilder::new("select association_type, count(*) from customer where partner_id = ");
+    let mut b = QueryBuilder::new(
+        "select association_type, sum(n)::bigint from customer_count where partner_id = ",
+    );
     b.push_bind(partner_id.to_string());
     scope(&mut b, managers);
     b.push(" group by association_type");

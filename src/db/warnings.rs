@@ -140,20 +140,6 @@ pub async fn list(
     .await
 }
 
-/// The manager responsible for a customer of the partner (`Some(None)`: the partner's customer
-/// without a manager; `None`: no longer the partner's customer).
-pub async fn customer_manager(
-    conn: &mut PgConnection,
-    partner_id: &str,
-    customer_id: &str,
-) -> sqlx::Result<Option<Option<String>>> {
-    sqlx::query_scalar("select manager_id from customer where account_id = $2 and partner_id = $1")
-        .bind(partner_id)
-        .bind(customer_id)
-        .fetch_optional(conn)
-        .await
-}
-
 pub async fn set_threshold(
     conn: &mut PgConnection,
     partner_id: &str,

@@ -195,15 +195,7 @@ pub async fn assign(
     let mut tx = app.db.begin().await?;
     let mut l = lock_open(&mut tx, caller, id).await?;
     if let Some(m) = manager_id {
-        let ok = db::organisation::find_operator(&mut tx, m)
-            .await?
-            .is_some_and(|o| o.partner_id == caller.account_id && o.scope != "staff");
-        if !ok {
-            return Err(ApiError::invalid(
-                "manager_id",
-                "is not one of your customer managers",
-            ));
-        }
+        crate::service::organisation::check_manager(&mut tx, &caller.account_id, m).await?;
     }
     if !caller.may_see(manager_id) {
         return Err(ApiError::access_denied());

@@ -274,6 +274,19 @@ pub fn supervisor_denied() -> ApiError {
     )
 }
 
+/// Writes a changed opportunity (the caller holds its lock) with its history entry.
+async fn save(
+    conn: &mut PgConnection,
+    o: &OpportunityRow,
+    action: &str,
+    from: Option<&str>,
+    actor: Actor<'_>,
+    changes: Option<serde_json::Value>,
+) -> ApiResult<()> {
+    db::opportunities::update(conn, o).await?;
+    record(conn, o, action, from, actor, changes).await
+}
+
 async fn record(
     conn: &mut PgConnection,
     o: &OpportunityRow,
@@ -598,8 +611,7 @@ async fn expire(
     o.version += 1;
     o.updated_at = now;
     o.closed_at = Some(now);
-    db::opportunities::update(conn, o).await?;
-    record(conn, o, "expire", Some(&from), Actor::System, None).await
+    save(conn, o, "expire", Some(&from), Actor::System, None).await
 }
 
 /// One of the caller's opportunities with its history.
@@ -741,9 +753,8 @@ pub async fn update(
     }
     fields.apply(&mut o);
     bump(&mut o, now);
-    db::opportunities::update(&mut tx, &o).await?;
     let from = o.status.clone();
-    record(
+    save(
         &mut tx,
         &o,
         action.as_str(),
@@ -792,8 +803,7 @@ pub async fn partner_transition(
         o.closed_at = Some(now);
     }
     bump(&mut o, now);
-    db::opportunities::update(&mut tx, &o).await?;
-    record(
+    save(
         &mut tx,
         &o,
         action.as_str(),
@@ -838,8 +848,7 @@ pub async fn review(
             .map(|d| serde_json::json!({ "duplicate_of": d }));
     }
     bump(&mut o, now);
-    db::opportunities::update(&mut tx, &o).await?;
-    record(
+    save(
         &mut tx,
         &o,
         action.as_str(),

@@ -275,6 +275,26 @@ fn not_sub_customer() -> ApiError {
     )
 }
 
+/// Rejects (CBC.0100 `manager_id`) an operator that is not one of the partner's customer managers
+/// (or supervisors).
+pub async fn check_manager(
+    conn: &mut sqlx::PgConnection,
+    partner_id: &str,
+    manager_id: &str,
+) -> ApiResult<()> {
+    let ok = db::organisation::find_operator(conn, manager_id)
+        .await?
+        .is_some_and(|o| o.partner_id == partner_id && o.scope != "staff");
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "manager_id",
+            "is not one of your customer managers",
+        ))
+    }
+}
+
 /// Assigns a customer to a manager (or to nobody), closing the previous assignment.
 pub async fn assign_customer(
     app: &App,
@@ -291,15 +311,7 @@ pub async fn assign_customer(
         return Err(not_sub_customer());
     }
     if let Some(m) = manager_id {
-        let ok = db::organisation::find_operator(&mut tx, m)
-            .await?
-            .is_some_and(|o| o.partner_id == caller.account_id && o.scope != "staff");
-        if !ok {
-            return Err(ApiError::invalid(
-                "manager_id",
-                "is not one of your customer managers",
-            ));
-        }
+        check_manager(&mut tx, &caller.account_id, m).await?;
         if !caller.may_see(Some(m)) {
             return Err(ApiError::access_denied());
         }

@@ -84,9 +84,10 @@ pub async fn handle(
         .filter(|t| t.partner_id == caller.account_id || t.handler_partner_id == caller.account_id)
         .ok_or_else(not_found)?;
     if caller.manager_scope().is_some() {
-        let manager = db::warnings::customer_manager(&mut tx, &caller.account_id, &t.customer_id)
-            .await?
-            .flatten();
+        let manager =
+            db::organisation::customer_manager(&mut tx, &caller.account_id, &t.customer_id)
+                .await?
+                .flatten();
         if !caller.may_see(manager.as_deref()) {
             return Err(not_found());
         }

@@ -190,7 +190,7 @@ pub async fn handle(
         .await?
         .filter(|w| w.partner_id == caller.account_id)
         .ok_or_else(not_found)?;
-    let manager = db::warnings::customer_manager(&mut tx, &w.partner_id, &w.customer_id)
+    let manager = db::organisation::customer_manager(&mut tx, &w.partner_id, &w.customer_id)
         .await?
         .flatten();
     if !caller.may_see(manager.as_deref()) {

@@ -12,6 +12,12 @@ async fn the_customer_dashboard_answers_within_50ms_p99_on_100k_customers() {
     let app = TestApp::spawn().await;
     let p = app.create_partner("solution_provider", None).await;
     let other = app.create_partner("solution_provider", None).await;
+    // One statement updating the same counter row 200,000 times builds a long version chain:
+    // seed without the trigger, then count once (as the migration does).
+    sqlx::query("alter table customer disable trigger customer_count_track")
+        .execute(&app.pool)
+        .await
+        .unwrap();
     for (partner, xat, tag) in [
         (&p.id, &p.xaccount_type, "a"),
         (&other.id, &other.xaccount_type, "b"),
@@ -38,6 +44,19 @@ async fn the_customer_dashboard_answers_within_50ms_p99_on_100k_customers() {
         .await
         .unwrap();
     }
+    sqlx::query("alter table customer enable trigger customer_count_track")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into customer_count (partner_id, manager_id, association_type, n)
+         select partner_id, coalesce(manager_id, ''), association_type, count(*)
+         from customer where partner_id is not null group by 1, 2, 3
+         on conflict (partner_id, manager_id, association_type) do update set n = excluded.n",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     sqlx::query("vacuum analyze customer")
         .execute(&app.pool)
         .await
@@ -64,8 +83,8 @@ async fn the_customer_dashboard_answers_within_50ms_p99_on_100k_customers() {
         times.last().unwrap()
     );
     for q in [
-        "explain (analyze, buffers) select association_type, count(*) from customer where partner_id = $1 group by association_type",
-        "explain (analyze, buffers) select count(*) from customer where partner_id = $1 and associated_on >= now() - interval '30 days' and associated_on < now()",
+        "explain (analyze, buffers) select association_type, sum(n)::bigint from customer_count where partner_id = $1 group by association_type",
+        "explain (analyze, buffers) select count(*) from customer where partner_id = $1 and associated_on >= date_trunc('month', now()) and associated_on < now()",
         "explain (analyze, buffers) select count(*) from association_event e where e.partner_id = $1 and e.event_type = 'unassociate' and e.created_at >= now() - interval '30 days' and e.created_at < now()",
     ] {
         let plan: Vec<String> = sqlx::query_scalar(q).bind(&p.id).fetch_all(&app.pool).await.unwrap();
