@@ -430,6 +430,21 @@ async fn charge(
                 });
                 crate::service::events::customer_arrears(&mut tx, partner, &customer, data, now)
                     .await?;
+                let detail = format!(
+                    "arrears of {} CNY",
+                    crate::domain::money::fen_to_string(debt)
+                );
+                crate::service::warnings::raise_warning(
+                    &mut tx,
+                    partner,
+                    &customer,
+                    crate::service::warnings::Scene::Arrears,
+                    crate::service::warnings::Level::Critical,
+                    &detail,
+                    Some(&f.id),
+                    now,
+                )
+                .await?;
             }
         }
     }
