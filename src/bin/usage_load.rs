@@ -653,7 +653,10 @@ async fn plans(db: &str, w: &World, cycle: NaiveDate) -> anyhow::Result<()> {
             } else if n == 7 {
                 println!("\n#### {name}\n");
                 for (i, (a, b)) in first.iter().zip(&got).enumerate() {
-                    let generic = b.contains("$1");
+                    // A generic plan shows `$n` (not the values) in its conditions.
+                    let generic = b
+                        .lines()
+                        .any(|l| (l.contains("Cond:") || l.contains("Filter:")) && l.contains('$'));
                     println!(
                         "statement {} — 1st execution:\n```\n{}\n```",
                         i + 1,
