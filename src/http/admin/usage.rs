@@ -196,7 +196,11 @@ pub async fn ingest_usage(
         .iter()
         .zip(slots)
         .map(|(v, slot)| {
-            let event_id = v.get("event_id").cloned().unwrap_or(Value::Null);
+            // Echoed only when it is a string (a malformed one is rejected, answered as null).
+            let event_id = match v.get("event_id") {
+                Some(e @ Value::String(_)) => e.clone(),
+                _ => Value::Null,
+            };
             match slot {
                 Err(e) => UsageResult {
                     event_id,
