@@ -132,6 +132,7 @@ fn parse_day(field: &str, s: &str) -> ApiResult<NaiveDate> {
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HolidayQuery {
     /// `yyyy-MM-dd`, inclusive.
     pub from: String,

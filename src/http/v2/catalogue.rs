@@ -64,6 +64,7 @@ pub fn money(d: Decimal) -> serde_json::Number {
 // list_service_types
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListServiceTypesQuery {
     /// Substring of the name in the `X-Language` language (case-insensitive), 1–128 characters.
     pub service_type_name: Option<String>,
@@ -118,6 +119,7 @@ pub async fn list_service_types(
 // list_resource_types, list_service_resources
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     pub offset: Option<String>,
     pub limit: Option<String>,
@@ -166,6 +168,7 @@ pub async fn list_resource_types(
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListServiceResourcesQuery {
     /// Required.
     pub service_type_code: Option<String>,
@@ -233,6 +236,7 @@ pub async fn list_service_resources(
 // list_usage_types
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListUsageTypesQuery {
     /// Absent ⇒ all; present (also empty) ⇒ a filter (`resource_type_code=` matches nothing).
     pub resource_type_code: Option<String>,
@@ -331,6 +335,7 @@ pub async fn list_measure_units(
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListConversionsQuery {
     /// Absent ⇒ all; `""` ⇒ CBC.0100.
     pub measure_type: Option<String>,

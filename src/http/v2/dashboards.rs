@@ -17,6 +17,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CustomerDashboardQuery {
     /// UTC `yyyy-MM-ddTHH:mm:ssZ`, inclusive; default the start of this month (Beijing time).
     pub time_begin: Option<String>,

@@ -167,6 +167,7 @@ pub async fn create_lead(
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LeadListQuery {
     /// `NEW` | `FOLLOWING` | `CONVERTED` | `CLOSED`.
     pub status: Option<String>,

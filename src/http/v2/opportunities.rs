@@ -342,6 +342,7 @@ pub struct OpportunityList {
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OpportunityListQuery {
     /// `PO` | `HO`.
     pub origin: Option<String>,

@@ -70,6 +70,7 @@ impl From<TaskRow> for SalesTask {
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TaskListQuery {
     /// `OPEN` | `DONE`.
     pub status: Option<String>,

@@ -68,6 +68,7 @@ impl From<WarningRow> for CustomerWarning {
 }
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WarningListQuery {
     /// `OPEN` | `HANDLED`.
     pub status: Option<String>,
