@@ -22,6 +22,7 @@ mod ledger;
 mod lifecycle;
 mod organisation;
 mod pg_crash;
+mod pgbouncer;
 mod platform;
 mod resource_bills;
 mod selling_dashboard_perf;
