@@ -20,6 +20,7 @@ mod funding;
 mod hardening;
 mod ledger;
 mod lifecycle;
+mod list_scale;
 mod organisation;
 mod pg_crash;
 mod pgbouncer;
