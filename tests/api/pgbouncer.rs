@@ -88,7 +88,7 @@ async fn start_bouncer(db_url: &str) -> Bouncer {
     std::fs::write(dir.join("pgbouncer.ini"), ini).unwrap();
     let mut cmd = Command::new(PGBOUNCER);
     // PgBouncer refuses to run as root: it then switches to the postgres user.
-    if unsafe_is_root() {
+    if is_root() {
         Command::new("chmod")
             .args(["-R", "a+rwX"])
             .arg(&dir)
@@ -96,7 +96,7 @@ async fn start_bouncer(db_url: &str) -> Bouncer {
             .unwrap();
         cmd.args(["-u", "postgres"]);
     }
-    let child = cmd
+    let mut child = cmd
         .arg(dir.join("pgbouncer.ini"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -115,13 +115,15 @@ async fn start_bouncer(db_url: &str) -> Bouncer {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    child.kill().ok();
+    child.wait().ok();
     panic!(
         "pgbouncer did not come up: {}",
         std::fs::read_to_string(dir.join("pgbouncer.log")).unwrap_or_default()
     );
 }
 
-fn unsafe_is_root() -> bool {
+fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
