@@ -98,6 +98,12 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     pub min_connections: u32,
     pub acquire_timeout_secs: u64,
+    /// The URL points to a transaction-mode pooler (PgBouncer `pool_mode = transaction`, also
+    /// versions before 1.21 without prepared-statement support): no statement cache, every
+    /// connection handed out runs inside a transaction (so a statement's parse and execute reach
+    /// the same server), and no migrations at start (run `partner-center migrate` against
+    /// PostgreSQL itself). See README, "Running N replicas behind PgBouncer".
+    pub transaction_pooler: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -120,6 +126,10 @@ pub struct AuthConfig {
     pub secret_encryption_key: Secret,
     /// Largest allowed difference between `X-Sdk-Date` and the server clock, in seconds.
     pub signature_max_skew_secs: i64,
+    /// How long a verified caller (access key or token subject → account, partner, role,
+    /// scope) may be reused without reading the database, in milliseconds; at most 2000, 0 turns
+    /// the cache off. Disabling a key or an account takes effect within this bound.
+    pub caller_cache_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -212,6 +222,7 @@ impl Default for Config {
                 max_connections: 32,
                 min_connections: 0,
                 acquire_timeout_secs: 10,
+                transaction_pooler: false,
             },
             admin: AdminConfig {
                 token: Secret::new(PUBLISHED_SECRETS[0].published),
@@ -222,6 +233,7 @@ impl Default for Config {
                 token_audience: "partner-center".into(),
                 secret_encryption_key: Secret::new(PUBLISHED_SECRETS[2].published),
                 signature_max_skew_secs: 15 * 60,
+                caller_cache_ms: 1000,
             },
             log: LogConfig {
                 format: LogFormat::Text,
@@ -356,6 +368,9 @@ impl Config {
         if crate::crypto::SecretBox::from_base64(self.auth.secret_encryption_key.expose()).is_err()
         {
             return bad("auth.secret_encryption_key must be 32 bytes encoded in standard base64");
+        }
+        if self.auth.caller_cache_ms > 2000 {
+            return bad("auth.caller_cache_ms must be at most 2000");
         }
         if self.database.max_connections == 0 {
             return bad("database.max_connections must be at least 1");

@@ -3,7 +3,12 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use sqlx::{postgres::PgPoolOptions, PgPool};
+use std::str::FromStr;
+
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    Executor, PgPool,
+};
 use tokio::net::TcpListener;
 
 use crate::{
@@ -17,13 +22,42 @@ use crate::{
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub async fn connect(config: &Config, url: &str) -> anyhow::Result<PgPool> {
-    PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(config.database.max_connections)
         .min_connections(config.database.min_connections)
-        .acquire_timeout(Duration::from_secs(config.database.acquire_timeout_secs))
-        .connect(url)
-        .await
-        .context("connecting to PostgreSQL")
+        .acquire_timeout(Duration::from_secs(config.database.acquire_timeout_secs));
+    if !config.database.transaction_pooler {
+        return pool.connect(url).await.context("connecting to PostgreSQL");
+    }
+    // Behind a transaction-mode pooler a server connection is ours only inside a transaction:
+    // sqlx parses and executes a statement in two exchanges, so every connection handed out
+    // opens one (`begin` inside it is a no-op with a warning; its commit ends it) and ends it
+    // when given back; statements are not cached (the pooler's `server_reset_query` drops
+    // them between transactions).
+    let options = PgConnectOptions::from_str(url)
+        .context("parsing the database URL")?
+        .statement_cache_capacity(0);
+    pool.after_connect(|conn, _| {
+        Box::pin(async move {
+            conn.execute("begin").await?;
+            Ok(())
+        })
+    })
+    .before_acquire(|conn, _| {
+        Box::pin(async move {
+            conn.execute("begin").await?;
+            Ok(true)
+        })
+    })
+    .after_release(|conn, _| {
+        Box::pin(async move {
+            // Ends what the borrower left open: its reads and autocommit-style writes count.
+            Ok(conn.execute("commit").await.is_ok())
+        })
+    })
+    .connect_with(options)
+    .await
+    .context("connecting to PostgreSQL through the pooler")
 }
 
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
@@ -43,7 +77,11 @@ impl Application {
         clock: Option<Arc<dyn Clock>>,
     ) -> anyhow::Result<Application> {
         let pool = connect(&config, database_url).await?;
-        migrate(&pool).await?;
+        if config.database.transaction_pooler {
+            tracing::info!("behind a transaction pooler: migrations are not applied at start");
+        } else {
+            migrate(&pool).await?;
+        }
         let listener = TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.http.listen))?;
@@ -66,6 +104,7 @@ impl Application {
             limiter,
             sms,
             funding_batches: Default::default(),
+            callers: Default::default(),
         }));
         Ok(Application { listener, state })
     }

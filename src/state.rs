@@ -70,6 +70,8 @@ pub struct App {
     pub limiter: RateLimiter,
     /// Concurrent fundings and reclaims of one partner, coalesced into one transaction.
     pub funding_batches: Coalescer,
+    /// Verified callers, kept for at most `auth.caller_cache_ms`.
+    pub callers: crate::service::caller_cache::CallerCache,
 }
 
 impl App {

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 #[derive(Debug, Clone)]
 pub struct CustomerRow {
@@ -97,7 +97,7 @@ pub struct CustomerFilter {
     pub manager_ids: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CustomerInfo {
     pub customer_id: String,
     pub account_name: String,
@@ -117,6 +117,49 @@ pub struct CustomerInfo {
     pub customer_level: Option<String>,
 }
 
+/// The filters of [`list_customers`] as SQL, built per filter set (a catch-all
+/// `($n is null or …)` would switch a pooled connection to a generic plan that scans every
+/// customer). Each filter is served by an index: `customer_partner_idx` for the partner's
+/// pages, the primary key for `customer_id`, trigram indexes for the substrings (migration
+/// 0019).
+fn push_customer_filters<'a>(
+    qb: &mut QueryBuilder<'a, Postgres>,
+    partner_id: &'a str,
+    f: &'a CustomerFilter,
+) {
+    qb.push(" where c.partner_id = ").push_bind(partner_id);
+    if let Some(v) = &f.customer_id {
+        qb.push(" and c.account_id = ").push_bind(v);
+    }
+    if let Some(v) = &f.account_name_like {
+        qb.push(" and a.login_name like '%' || ")
+            .push_bind(v)
+            .push(" || '%'");
+    }
+    if let Some(v) = &f.customer_like {
+        qb.push(" and c.real_name like '%' || ")
+            .push_bind(v)
+            .push(" || '%'");
+    }
+    if let Some(v) = &f.label_like {
+        qb.push(" and c.label like '%' || ")
+            .push_bind(v)
+            .push(" || '%'");
+    }
+    if let Some(v) = &f.association_type {
+        qb.push(" and c.association_type = ").push_bind(v);
+    }
+    if let Some(v) = &f.associated_on_begin {
+        qb.push(" and c.associated_on >= ").push_bind(v);
+    }
+    if let Some(v) = &f.associated_on_end {
+        qb.push(" and c.associated_on <= ").push_bind(v);
+    }
+    if let Some(v) = &f.manager_ids {
+        qb.push(" and c.manager_id = any(").push_bind(v).push(")");
+    }
+}
+
 pub async fn list_customers(
     conn: &mut PgConnection,
     partner_id: &str,
@@ -124,63 +167,46 @@ pub async fn list_customers(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<CustomerInfo>)> {
-    let total = sqlx::query_scalar!(
-        r#"select count(*) as "n!" from customer c join account a on a.id = c.account_id
-           where c.partner_id = $1
-             and ($2::text is null or a.login_name like '%' || $2 || '%')
-             and ($3::text is null or c.real_name like '%' || $3 || '%')
-             and ($4::text is null or c.label like '%' || $4 || '%')
-             and ($5::text is null or c.association_type = $5)
-             and ($6::timestamptz is null or c.associated_on >= $6)
-             and ($7::timestamptz is null or c.associated_on <= $7)
-             and ($8::text is null or c.account_id = $8)
-             and ($9::text[] is null or c.manager_id = any($9))"#,
-        partner_id,
-        f.account_name_like,
-        f.customer_like,
-        f.label_like,
-        f.association_type,
-        f.associated_on_begin,
-        f.associated_on_end,
-        f.customer_id,
-        f.manager_ids.as_deref()
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let rows = sqlx::query_as!(
-        CustomerInfo,
-        r#"select c.account_id as customer_id, a.login_name as account_name, a.mobile_phone, a.email,
-                  c.real_name, c.associated_on, c.association_type, c.label, c.verified_status,
-                  c.country_code, c.customer_type, c.is_frozen,
-                  coalesce(m.login_name, c.account_manager) as account_manager, c.xaccount_id,
-                  c.xaccount_type, c.customer_level
-           from customer c join account a on a.id = c.account_id
-           left join account m on m.id = c.manager_id
-           where c.partner_id = $1
-             and ($2::text is null or a.login_name like '%' || $2 || '%')
-             and ($3::text is null or c.real_name like '%' || $3 || '%')
-             and ($4::text is null or c.label like '%' || $4 || '%')
-             and ($5::text is null or c.association_type = $5)
-             and ($6::timestamptz is null or c.associated_on >= $6)
-             and ($7::timestamptz is null or c.associated_on <= $7)
-             and ($8::text is null or c.account_id = $8)
-             and ($11::text[] is null or c.manager_id = any($11))
-           order by c.associated_on desc, c.account_id desc
-           offset $9 limit $10"#,
-        partner_id,
-        f.account_name_like,
-        f.customer_like,
-        f.label_like,
-        f.association_type,
-        f.associated_on_begin,
-        f.associated_on_end,
-        f.customer_id,
-        offset,
-        limit,
-        f.manager_ids.as_deref()
-    )
-    .fetch_all(conn)
-    .await?;
+    let unfiltered = f.account_name_like.is_none()
+        && f.customer_like.is_none()
+        && f.label_like.is_none()
+        && f.association_type.is_none()
+        && f.associated_on_begin.is_none()
+        && f.associated_on_end.is_none()
+        && f.customer_id.is_none()
+        && f.manager_ids.is_none();
+    let total: i64 = if unfiltered {
+        // The maintained per-partner counter (migration 0019): exact, without counting.
+        sqlx::query_scalar("select customers from partner_list_count where partner_id = $1")
+            .bind(partner_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or(0)
+    } else {
+        // The count joins `account` only for a name filter.
+        let mut count = QueryBuilder::new("select count(*) from customer c");
+        if f.account_name_like.is_some() {
+            count.push(" join account a on a.id = c.account_id");
+        }
+        push_customer_filters(&mut count, partner_id, f);
+        count.build_query_scalar().fetch_one(&mut *conn).await?
+    };
+    // The page first (from the index), then its rows' accounts and managers.
+    let mut rows = QueryBuilder::new(
+        "select c.account_id as customer_id, a.login_name as account_name, a.mobile_phone, a.email,
+                c.real_name, c.associated_on, c.association_type, c.label, c.verified_status,
+                c.country_code, c.customer_type, c.is_frozen,
+                coalesce(m.login_name, c.account_manager) as account_manager, c.xaccount_id,
+                c.xaccount_type, c.customer_level
+         from customer c join account a on a.id = c.account_id
+         left join account m on m.id = c.manager_id",
+    );
+    push_customer_filters(&mut rows, partner_id, f);
+    rows.push(" order by c.associated_on desc, c.account_id desc offset ")
+        .push_bind(offset)
+        .push(" limit ")
+        .push_bind(limit);
+    let rows = rows.build_query_as().fetch_all(conn).await?;
     Ok((total, rows))
 }
 

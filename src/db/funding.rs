@@ -2,7 +2,7 @@
 //! itself is written only by `crate::ledger`.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 pub struct NewAdjustRecord<'a> {
     pub trans_id: &'a str,
@@ -84,7 +84,7 @@ pub struct AdjustFilter {
     pub trans_id: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AdjustRecordRow {
     pub trans_id: String,
     pub counterparty_id: String,
@@ -94,6 +94,38 @@ pub struct AdjustRecordRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// The filters of [`list_adjust_records`] as SQL, built per filter set: the partner's pages
+/// from `adjust_record_partner_idx`, one counterparty's from `adjust_record_counterparty_idx`.
+fn push_adjust_filters<'a>(
+    qb: &mut QueryBuilder<'a, Postgres>,
+    partner_id: &'a str,
+    f: &'a AdjustFilter,
+) {
+    qb.push(" where r.partner_id = ").push_bind(partner_id);
+    if let Some(v) = &f.counterparty_id {
+        qb.push(" and r.counterparty_id = ").push_bind(v);
+    }
+    if let Some(v) = &f.operation_type {
+        qb.push(" and r.operation_type = ").push_bind(v);
+    }
+    if let Some(v) = &f.begin {
+        qb.push(" and r.created_at >= ").push_bind(v);
+    }
+    if let Some(v) = &f.end {
+        qb.push(" and r.created_at <= ").push_bind(v);
+    }
+    if let Some(v) = &f.trans_id {
+        qb.push(" and r.trans_id = ").push_bind(v);
+    }
+    if let Some(v) = &f.manager_ids {
+        qb.push(
+            " and r.counterparty_id in (select account_id from customer where manager_id = any(",
+        )
+        .push_bind(v)
+        .push("))");
+    }
+}
+
 pub async fn list_adjust_records(
     conn: &mut PgConnection,
     partner_id: &str,
@@ -101,53 +133,35 @@ pub async fn list_adjust_records(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<AdjustRecordRow>)> {
-    let total = sqlx::query_scalar!(
-        r#"select count(*) as "n!" from adjust_record r
-           where r.partner_id = $1
-             and ($2::text is null or r.counterparty_id = $2)
-             and ($3::text is null or r.operation_type = $3)
-             and ($4::timestamptz is null or r.created_at >= $4)
-             and ($5::timestamptz is null or r.created_at <= $5)
-             and ($6::text is null or r.trans_id = $6)
-             and ($7::text[] is null or r.counterparty_id in
-                  (select account_id from customer where manager_id = any($7)))"#,
-        partner_id,
-        f.counterparty_id,
-        f.operation_type,
-        f.begin,
-        f.end,
-        f.trans_id,
-        f.manager_ids.as_deref()
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let rows = sqlx::query_as!(
-        AdjustRecordRow,
-        r#"select r.trans_id, r.counterparty_id, a.login_name as counterparty_name,
-                  r.operation_type, r.amount, r.created_at
-           from adjust_record r join account a on a.id = r.counterparty_id
-           where r.partner_id = $1
-             and ($2::text is null or r.counterparty_id = $2)
-             and ($3::text is null or r.operation_type = $3)
-             and ($4::timestamptz is null or r.created_at >= $4)
-             and ($5::timestamptz is null or r.created_at <= $5)
-             and ($6::text is null or r.trans_id = $6)
-             and ($9::text[] is null or r.counterparty_id in
-                  (select account_id from customer where manager_id = any($9)))
-           order by r.created_at desc, r.trans_id desc
-           offset $7 limit $8"#,
-        partner_id,
-        f.counterparty_id,
-        f.operation_type,
-        f.begin,
-        f.end,
-        f.trans_id,
-        offset,
-        limit,
-        f.manager_ids.as_deref()
-    )
-    .fetch_all(conn)
-    .await?;
+    let unfiltered = f.counterparty_id.is_none()
+        && f.operation_type.is_none()
+        && f.begin.is_none()
+        && f.end.is_none()
+        && f.trans_id.is_none()
+        && f.manager_ids.is_none();
+    let total: i64 = if unfiltered {
+        // The maintained per-partner counter (migration 0019): exact, without counting.
+        sqlx::query_scalar("select adjust_records from partner_list_count where partner_id = $1")
+            .bind(partner_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or(0)
+    } else {
+        let mut count = QueryBuilder::new("select count(*) from adjust_record r");
+        push_adjust_filters(&mut count, partner_id, f);
+        count.build_query_scalar().fetch_one(&mut *conn).await?
+    };
+    let mut rows = QueryBuilder::new(
+        "select r.trans_id, r.counterparty_id, a.login_name as counterparty_name,
+                r.operation_type, r.amount, r.created_at
+         from adjust_record r join account a on a.id = r.counterparty_id",
+    );
+    push_adjust_filters(&mut rows, partner_id, f);
+    rows.push(" order by r.created_at desc, r.trans_id desc offset ")
+        .push_bind(offset)
+        .push(" limit ")
+        .push_bind(limit);
+    let rows = rows.build_query_as().fetch_all(conn).await?;
     Ok((total, rows))
 }
 
@@ -166,7 +180,7 @@ pub struct ChangeFilter<'a> {
     pub until: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChangeRow {
     pub posting_id: i64,
     pub created_at: DateTime<Utc>,
@@ -179,62 +193,87 @@ pub struct ChangeRow {
     pub other_name: Option<String>,
 }
 
+/// The filters of [`list_changes`] on the postings of one ledger account (found first, by its
+/// unique owner and purpose), built per filter set: the window from
+/// `posting_account_created_idx`, the order from `posting_account_idx`.
+fn push_change_filters<'a>(
+    qb: &mut QueryBuilder<'a, Postgres>,
+    accounts: &'a [i64],
+    f: &'a ChangeFilter<'_>,
+) {
+    // One account (the usual case) by `=`, so the index also gives the order.
+    match accounts {
+        [one] => qb.push(" where p.account_id = ").push_bind(*one),
+        _ => qb
+            .push(" where p.account_id = any(")
+            .push_bind(accounts)
+            .push(")"),
+    };
+    qb.push(" and p.created_at >= ")
+        .push_bind(f.from)
+        .push(" and p.created_at < ")
+        .push_bind(f.until);
+    if let Some(v) = &f.kinds {
+        qb.push(" and j.kind = any(").push_bind(v).push(")");
+    }
+    if let Some(v) = &f.trans_id {
+        qb.push(" and j.trans_id = ").push_bind(v);
+    }
+    match f.direction {
+        Some(d) if d > 0 => {
+            qb.push(" and p.amount > 0");
+        }
+        Some(d) if d < 0 => {
+            qb.push(" and p.amount < 0");
+        }
+        Some(_) => {
+            qb.push(" and p.amount = 0");
+        }
+        None => {}
+    }
+}
+
 pub async fn list_changes(
     conn: &mut PgConnection,
     f: &ChangeFilter<'_>,
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<ChangeRow>)> {
-    let total = sqlx::query_scalar!(
-        r#"select count(*) as "n!"
-           from posting p
-           join ledger_account la on la.id = p.account_id
-           join journal j on j.id = p.journal_id
-           where la.owner_id = $1 and la.purpose = $2
-             and ($3::text[] is null or j.kind = any($3))
-             and ($4::text is null or j.trans_id = $4)
-             and p.created_at >= $5 and p.created_at < $6
-             and ($7::int is null or sign(p.amount) = $7)"#,
-        f.owner_id,
-        f.purpose,
-        f.kinds.as_deref(),
-        f.trans_id,
-        f.from,
-        f.until,
-        f.direction
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let rows = sqlx::query_as!(
-        ChangeRow,
-        r#"select p.id as posting_id, p.created_at, j.trans_id, j.kind, p.amount, p.balance_after,
-                  o.other_id as "other_id?", a.login_name as "other_name?"
-           from posting p
-           join ledger_account la on la.id = p.account_id
-           join journal j on j.id = p.journal_id
-           left join adjust_record r on r.trans_id = j.trans_id
-           left join lateral (select case when r.partner_id = $1 then r.counterparty_id
-                                          else r.partner_id end as other_id) o on true
-           left join account a on a.id = o.other_id
-           where la.owner_id = $1 and la.purpose = $2
-             and ($3::text[] is null or j.kind = any($3))
-             and ($4::text is null or j.trans_id = $4)
-             and p.created_at >= $5 and p.created_at < $6
-             and ($7::int is null or sign(p.amount) = $7)
-           order by p.id desc
-           offset $8 limit $9"#,
-        f.owner_id,
-        f.purpose,
-        f.kinds.as_deref(),
-        f.trans_id,
-        f.from,
-        f.until,
-        f.direction,
-        offset,
-        limit
-    )
-    .fetch_all(conn)
-    .await?;
+    let accounts: Vec<i64> =
+        sqlx::query_scalar("select id from ledger_account where owner_id = $1 and purpose = $2")
+            .bind(f.owner_id)
+            .bind(f.purpose)
+            .fetch_all(&mut *conn)
+            .await?;
+    if accounts.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let accounts = &accounts;
+    let journal_filter = f.kinds.is_some() || f.trans_id.is_some();
+    let mut count = QueryBuilder::new("select count(*) from posting p");
+    if journal_filter {
+        count.push(" join journal j on j.id = p.journal_id");
+    }
+    push_change_filters(&mut count, accounts, f);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+    let mut rows = QueryBuilder::new(
+        "select p.id as posting_id, p.created_at, j.trans_id, j.kind, p.amount, p.balance_after,
+                o.other_id, a.login_name as other_name
+         from posting p
+         join journal j on j.id = p.journal_id
+         left join adjust_record r on r.trans_id = j.trans_id
+         left join lateral (select case when r.partner_id = ",
+    );
+    rows.push_bind(f.owner_id).push(
+        " then r.counterparty_id else r.partner_id end as other_id) o on true
+         left join account a on a.id = o.other_id",
+    );
+    push_change_filters(&mut rows, accounts, f);
+    rows.push(" order by p.id desc offset ")
+        .push_bind(offset)
+        .push(" limit ")
+        .push_bind(limit);
+    let rows = rows.build_query_as().fetch_all(conn).await?;
     Ok((total, rows))
 }
 

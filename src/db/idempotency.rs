@@ -86,3 +86,85 @@ pub async fn sweep(conn: &mut PgConnection, before: DateTime<Utc>) -> sqlx::Resu
         .await?;
     Ok(done.rows_affected())
 }
+
+/// [`try_lock`] for many (caller, key) pairs in one statement: whether each was taken, in order.
+pub async fn try_lock_many(
+    conn: &mut PgConnection,
+    keys: &[(&str, &str)],
+) -> sqlx::Result<Vec<bool>> {
+    let callers: Vec<&str> = keys.iter().map(|k| k.0).collect();
+    let names: Vec<&str> = keys.iter().map(|k| k.1).collect();
+    sqlx::query_scalar(
+        "select pg_try_advisory_xact_lock(hashtextextended(t.c || chr(10) || t.k, 0))
+           from unnest($1::text[], $2::text[]) with ordinality as t(c, k, n)
+          order by t.n",
+    )
+    .bind(&callers)
+    .bind(&names)
+    .fetch_all(conn)
+    .await
+}
+
+/// [`forget_if_older`] then [`find`] for many (caller, key) pairs in one statement: the outcomes
+/// still within retention, each with the index of its pair.
+pub async fn forget_and_find_many(
+    conn: &mut PgConnection,
+    keys: &[(&str, &str)],
+    before: DateTime<Utc>,
+) -> sqlx::Result<Vec<(usize, StoredOutcome)>> {
+    let callers: Vec<&str> = keys.iter().map(|k| k.0).collect();
+    let names: Vec<&str> = keys.iter().map(|k| k.1).collect();
+    let rows: Vec<(i64, String, i16, String)> = sqlx::query_as(
+        "with t as (select * from unnest($1::text[], $2::text[]) with ordinality as t(c, k, n)),
+              gone as (delete from idempotency_key i using t
+                        where i.caller_id = t.c and i.key = t.k and i.created_at < $3)
+         select t.n, i.request_hash, i.status, i.body
+           from t join idempotency_key i on i.caller_id = t.c and i.key = t.k
+          where i.created_at >= $3",
+    )
+    .bind(&callers)
+    .bind(&names)
+    .bind(before)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(n, request_hash, status, body)| {
+            (
+                n as usize - 1,
+                StoredOutcome {
+                    request_hash,
+                    status,
+                    body,
+                },
+            )
+        })
+        .collect())
+}
+
+/// [`insert`] of many outcomes in one statement.
+pub async fn insert_many(conn: &mut PgConnection, rows: &[NewOutcome<'_>]) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let callers: Vec<&str> = rows.iter().map(|r| r.caller_id).collect();
+    let keys: Vec<&str> = rows.iter().map(|r| r.key).collect();
+    let hashes: Vec<&str> = rows.iter().map(|r| r.request_hash).collect();
+    let bodies: Vec<&str> = rows.iter().map(|r| r.body).collect();
+    let statuses: Vec<i16> = rows.iter().map(|r| r.status).collect();
+    let at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.created_at).collect();
+    sqlx::query(
+        "insert into idempotency_key (caller_id, key, request_hash, status, body, created_at)
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::int2[], $5::text[],
+                              $6::timestamptz[])",
+    )
+    .bind(&callers)
+    .bind(&keys)
+    .bind(&hashes)
+    .bind(&statuses)
+    .bind(&bodies)
+    .bind(&at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

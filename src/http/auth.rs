@@ -4,7 +4,7 @@
 use axum::{
     body::{to_bytes, Body},
     extract::{OriginalUri, Request, State},
-    http::{header::RETRY_AFTER, HeaderMap, HeaderValue},
+    http::{header::RETRY_AFTER, HeaderMap, HeaderValue, Method},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -91,6 +91,22 @@ async fn authenticate(app: &AppState, req: Request) -> Result<Request, ApiError>
     tracing::Span::current().record("caller_id", caller.principal_id());
     parts.extensions.insert(caller);
     Ok(Request::from_parts(parts, body))
+}
+
+/// After any request that may change who a caller is (every non-GET/HEAD request except the
+/// funding endpoints under `/v2/accounts/` and the read-only `…/query` searches), this replica
+/// forgets its cached callers, so a key or account disabled here is refused at once; other
+/// replicas refuse it within `auth.caller_cache_ms`.
+pub async fn invalidate_callers(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || path.starts_with("/v2/accounts/")
+        || path.ends_with("query");
+    let resp = next.run(req).await;
+    if !safe {
+        app.callers.clear();
+    }
+    resp
 }
 
 /// `Authorization: Bearer <admin.token>`, compared in constant time.

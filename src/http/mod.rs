@@ -318,6 +318,10 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             auth::require_admin,
         )))
         .merge(public_routes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::invalidate_callers,
+        ))
         // Outermost route layer: the text-input rule runs before authentication on every route.
         .route_layer(middleware::from_fn_with_state(state.clone(), input::guard))
         .split_for_parts()
@@ -483,6 +487,7 @@ mod tests {
             metrics: Default::default(),
             limiter: ratelimit::RateLimiter::new(0),
             funding_batches: Default::default(),
+            callers: Default::default(),
         }))
     }
 

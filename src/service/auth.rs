@@ -1,6 +1,8 @@
 //! Who is calling: credential verification (AK/SK signatures, IAM-compatible tokens) and the typed
 //! caller handed to handlers.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -9,6 +11,7 @@ use crate::{
     crypto, db,
     domain::{permissions::OperatorScope, AccountKind, PartnerType},
     error::{ApiError, ApiResult, Code},
+    service::caller_cache::{KeyEntry, TokenEntry},
     signing,
     state::App,
 };
@@ -239,6 +242,41 @@ pub struct SignedRequest<'a> {
     pub body: &'a [u8],
 }
 
+fn cache_bound(app: &App) -> std::time::Duration {
+    std::time::Duration::from_millis(app.config.auth.caller_cache_ms)
+}
+
+/// The access key's secret, status and caller: from the caller cache when fresh, else one read
+/// of the key with its account (plus the organisation for an operator).
+async fn access_key_entry(app: &App, access_key: &str) -> ApiResult<Arc<KeyEntry>> {
+    let bound = cache_bound(app);
+    if let Some(e) = app.callers.key(access_key, bound) {
+        return Ok(e);
+    }
+    let mut conn = app.db.acquire().await?;
+    let key = db::accounts::find_access_key(&mut conn, access_key)
+        .await?
+        .ok_or_else(|| bad_signature("unknown access key"))?;
+    drop(conn);
+    let secret = app
+        .secrets
+        .open(&key.secret_nonce, &key.secret_ciphertext)
+        .map_err(ApiError::internal)?;
+    let active = key.status == "active";
+    let caller = if active {
+        caller_of(app, key.into_caller_row()).await?
+    } else {
+        None
+    };
+    let e = Arc::new(KeyEntry {
+        active,
+        secret,
+        caller,
+    });
+    app.callers.put_key(access_key, e.clone(), bound);
+    Ok(e)
+}
+
 /// Verifies an SDK-HMAC-SHA256 signature; returns the caller.
 pub async fn verify_signature(app: &App, req: SignedRequest<'_>) -> ApiResult<Caller> {
     let auth = signing::parse_authorization(req.authorization)
@@ -262,18 +300,10 @@ pub async fn verify_signature(app: &App, req: SignedRequest<'_>) -> ApiResult<Ca
             (req.header)(name).ok_or_else(|| bad_signature("a signed header is missing"))?;
         headers.push((name.clone(), value));
     }
-    let mut conn = app.db.acquire().await?;
-    let key = db::accounts::find_access_key(&mut conn, &auth.access_key)
-        .await?
-        .ok_or_else(|| bad_signature("unknown access key"))?;
-    drop(conn);
-    if key.status != "active" {
+    let key = access_key_entry(app, &auth.access_key).await?;
+    if !key.active {
         return Err(bad_signature("access key or account disabled"));
     }
-    let secret = app
-        .secrets
-        .open(&key.secret_nonce, &key.secret_ciphertext)
-        .map_err(ApiError::internal)?;
     let creq = signing::canonical_request(&signing::CanonicalInput {
         method: req.method,
         raw_path: req.raw_path,
@@ -281,12 +311,13 @@ pub async fn verify_signature(app: &App, req: SignedRequest<'_>) -> ApiResult<Ca
         headers: &headers,
         body: req.body,
     });
-    let expected = signing::signature(&secret, &signing::string_to_sign(date.trim(), &creq));
+    let expected = signing::signature(&key.secret, &signing::string_to_sign(date.trim(), &creq));
     if !signing::signatures_match(&expected, &auth.signature) {
         return Err(bad_signature("signature mismatch"));
     }
-    let caller = caller_of(app, key.into_caller_row())
-        .await?
+    let caller = key
+        .caller
+        .clone()
         .ok_or_else(|| bad_signature("access key or account disabled"))?;
     // The SDK sends the domain (main account) id: the partner's, also for its operators.
     if let Some(domain) = (req.header)("x-domain-id") {
@@ -436,15 +467,28 @@ pub async fn verify_token(app: &App, token: &str) -> ApiResult<Caller> {
     if c.sub.contains('\0') {
         return Err(bad_token("the token is invalid"));
     }
-    let mut conn = app.db.acquire().await?;
-    let ver = db::accounts::token_version(&mut conn, &c.sub).await?;
-    drop(conn);
-    if ver != Some(c.ver) {
+    let bound = cache_bound(app);
+    let entry = match app.callers.token(&c.sub, bound) {
+        Some(e) => e,
+        None => {
+            let mut conn = app.db.acquire().await?;
+            let version = db::accounts::token_version(&mut conn, &c.sub).await?;
+            drop(conn);
+            let caller = match version {
+                Some(_) => load_caller(app, &c.sub).await?,
+                None => None,
+            };
+            let e = TokenEntry { version, caller };
+            app.callers.put_token(&c.sub, e.clone(), bound);
+            e
+        }
+    };
+    if entry.version != Some(c.ver) {
         return Err(bad_token(
             "the token was revoked (password changed or account disabled)",
         ));
     }
-    load_caller(app, &data.claims.sub)
-        .await?
+    entry
+        .caller
         .ok_or_else(|| bad_token("the account is disabled"))
 }

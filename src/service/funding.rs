@@ -27,7 +27,10 @@ use crate::{
 
 mod coalesce;
 
-pub use coalesce::{submit as coalesced, Coalescer, CustomerMove, Kind as MoveKind, MAX_BATCH};
+pub use coalesce::{
+    submit as coalesced, submit_batch as coalesced_batch, Coalescer, CustomerMove,
+    Kind as MoveKind, MAX_BATCH,
+};
 
 pub const OP_FUND: &str = "SOURCE_OPERATION_BEADJUST";
 pub const OP_RECLAIM: &str = "SOURCE_OPERATION_BERETRIEVE";
@@ -281,7 +284,9 @@ pub struct BatchItemOutcome {
 }
 
 /// Batch funding (批量拨款, an extension): each item is its own journal under its own savepoint,
-/// so one rejected item leaves the others standing.
+/// so one rejected item leaves the others standing (on the lone path; coalesced, each item is
+/// planned against the locked balances and a rejected one writes nothing).
+#[derive(Clone)]
 pub struct BatchFund {
     pub caller: PartnerCaller,
     pub indirect_partner_id: Option<String>,

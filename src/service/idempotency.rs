@@ -55,10 +55,7 @@ pub async fn run<E: Effect>(
         };
     };
     if !db::idempotency::try_lock(&mut tx, &k.caller_id, &k.key).await? {
-        return Err(ApiError::new(
-            Code::RequestInProgress,
-            "A request with this Idempotency-Key is still being processed; retry later.",
-        ));
+        return Err(in_progress());
     }
     db::idempotency::forget_if_older(&mut tx, &k.caller_id, &k.key, retention_cutoff(app)).await?;
     if let Some(stored) = db::idempotency::find(&mut tx, &k.caller_id, &k.key).await? {
@@ -66,33 +63,22 @@ pub async fn run<E: Effect>(
         // connection is next used, so the transaction-scoped lock would outlive this response and
         // the caller's next request with this key would wrongly see 409.
         tx.rollback().await?;
-        if stored.request_hash != k.request_hash {
-            return Err(ApiError::new(
-                Code::IdempotencyKeyReused,
-                "This Idempotency-Key was used with a different request.",
-            ));
-        }
-        return replay(stored);
+        return replay_for(k, stored);
     }
     // A savepoint lets a business rejection be stored while its partial effect is rolled back.
     sqlx::query("savepoint effect").execute(&mut *tx).await?;
     let result = effect.apply(app, &mut tx).await;
-    let (status, body) = match &result {
-        Ok(out) => (200, serde_json::to_string(out).map_err(ApiError::internal)?),
-        Err(e) if e.code.status().is_client_error() => {
-            sqlx::query("rollback to savepoint effect")
-                .execute(&mut *tx)
-                .await?;
-            let body = serde_json::json!({"error_code": e.code.as_str(), "error_msg": e.message});
-            (e.code.status().as_u16() as i16, body.to_string())
-        }
+    let Some((status, body)) = to_store(&result)? else {
         // Internal errors are not stored: the transaction rolls back (and the lock is released)
         // before answering, so a retry may succeed.
-        Err(_) => {
-            tx.rollback().await?;
-            return result;
-        }
+        tx.rollback().await?;
+        return result;
     };
+    if status != 200 {
+        sqlx::query("rollback to savepoint effect")
+            .execute(&mut *tx)
+            .await?;
+    }
     db::idempotency::insert(
         &mut tx,
         &db::idempotency::NewOutcome {
@@ -109,8 +95,43 @@ pub async fn run<E: Effect>(
     result
 }
 
+/// 409: another request with this key is being processed right now.
+pub(crate) fn in_progress() -> ApiError {
+    ApiError::new(
+        Code::RequestInProgress,
+        "A request with this Idempotency-Key is still being processed; retry later.",
+    )
+}
+
+/// The stored form (status, body) of an outcome; `None` for an internal error (never stored).
+pub(crate) fn to_store<T: Serialize>(result: &ApiResult<T>) -> ApiResult<Option<(i16, String)>> {
+    Ok(match result {
+        Ok(out) => Some((200, serde_json::to_string(out).map_err(ApiError::internal)?)),
+        Err(e) if e.code.status().is_client_error() => {
+            let body = serde_json::json!({"error_code": e.code.as_str(), "error_msg": e.message});
+            Some((e.code.status().as_u16() as i16, body.to_string()))
+        }
+        Err(_) => None,
+    })
+}
+
+/// The answer to a request whose key already has an outcome: its replay, or 422 when the key
+/// was used with another request.
+pub(crate) fn replay_for<T: DeserializeOwned>(
+    k: &IdemRequest,
+    stored: db::idempotency::StoredOutcome,
+) -> ApiResult<T> {
+    if stored.request_hash != k.request_hash {
+        return Err(ApiError::new(
+            Code::IdempotencyKeyReused,
+            "This Idempotency-Key was used with a different request.",
+        ));
+    }
+    replay(stored)
+}
+
 /// Outcomes stored before this instant are past `idempotency.retention_hours`.
-fn retention_cutoff(app: &App) -> chrono::DateTime<chrono::Utc> {
+pub(crate) fn retention_cutoff(app: &App) -> chrono::DateTime<chrono::Utc> {
     app.now() - chrono::Duration::hours(app.config.idempotency.retention_hours)
 }
 

@@ -5,6 +5,7 @@ pub mod association;
 pub mod auth;
 pub mod batch;
 pub mod bills;
+pub mod caller_cache;
 pub mod catalogue;
 pub mod coupons;
 pub mod customers;

@@ -346,3 +346,101 @@ async fn a_customer_can_get_a_token_but_not_call_partner_routes() {
     let d = app.signed(&c).get("/v3/auth/domains", "").await;
     assert_eq!(d.ok()["domains"][0]["id"], c.id.as_str());
 }
+
+/// Polls `probe` every 25 ms until it answers 401; the time from `since` until then.
+async fn refused_after<F, Fut>(since: std::time::Instant, probe: F) -> std::time::Duration
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = crate::helpers::Resp>,
+{
+    loop {
+        let r = probe().await;
+        if r.status == 401 {
+            return since.elapsed();
+        }
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(since.elapsed().as_secs() < 10, "never refused");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// The verified caller is cached for at most `auth.caller_cache_ms` (1000 ms by default): a key
+/// or an account disabled elsewhere (here: by another replica, i.e. straight in the database)
+/// is refused within that bound, by signature and by token alike; disabled through this
+/// replica's admin API it is refused at once.
+#[tokio::test]
+async fn a_key_or_account_disabled_elsewhere_is_refused_within_the_caller_cache_bound() {
+    let app = TestApp::spawn().await;
+    let bound = std::time::Duration::from_millis(app.state.config.auth.caller_cache_ms);
+    assert!(bound <= std::time::Duration::from_secs(2));
+    // Slack for the request itself on a loaded machine.
+    let slack = std::time::Duration::from_millis(500);
+    let p = app.create_partner("solution_provider", None).await;
+
+    // 1. An access key.
+    signed_list(&app, &p, Tamper::default()).await.ok();
+    let warmed = std::time::Instant::now();
+    sqlx::query("update access_key set status = 'disabled' where access_key = $1")
+        .bind(&p.ak)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let disabled = std::time::Instant::now();
+    let first = signed_list(&app, &p, Tamper::default()).await;
+    if warmed.elapsed() < bound / 2 {
+        // Still within the bound: the cached caller answered (the cache is real).
+        assert_eq!(first.status, 200, "{}", first.text);
+    }
+    let took = refused_after(disabled, || signed_list(&app, &p, Tamper::default())).await;
+    assert!(took <= bound + slack, "refused after {took:?}");
+    signed_list(&app, &p, Tamper::default())
+        .await
+        .err(401, "APIG.0301");
+    sqlx::query("update access_key set status = 'active' where access_key = $1")
+        .bind(&p.ak)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(bound).await;
+    signed_list(&app, &p, Tamper::default()).await.ok();
+
+    // 2. The account, for a token caller and a signing caller.
+    let t = app.token(&p.login, &p.password).await;
+    assert_eq!(t.status, 201, "{}", t.text);
+    let token = t.headers["x-subject-token"].to_str().unwrap().to_string();
+    let by_token = || async {
+        app.with_token(&token, Method::POST, LIST, Some(&json!({"limit": 1})))
+            .await
+    };
+    by_token().await.ok();
+    sqlx::query("update account set status = 'disabled' where id = $1")
+        .bind(&p.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let disabled = std::time::Instant::now();
+    let took = refused_after(disabled, by_token).await;
+    assert!(took <= bound + slack, "token refused after {took:?}");
+    let took = refused_after(disabled, || signed_list(&app, &p, Tamper::default())).await;
+    assert!(took <= bound + slack, "signature refused after {took:?}");
+
+    // 3. Through this replica's admin API: at once.
+    app.admin(
+        Method::POST,
+        &format!("/admin/v1/accounts/{}/enable", p.id),
+        None,
+    )
+    .await;
+    signed_list(&app, &p, Tamper::default()).await.ok();
+    let d = app
+        .admin(
+            Method::POST,
+            &format!("/admin/v1/access-keys/{}/disable", p.ak),
+            None,
+        )
+        .await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    signed_list(&app, &p, Tamper::default())
+        .await
+        .err(401, "APIG.0301");
+}

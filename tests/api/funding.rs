@@ -1197,3 +1197,166 @@ async fn concurrent_moves_on_one_partner_are_coalesced_with_one_journal_and_one_
     );
     app.assert_audit_ok().await;
 }
+
+/// Keyed moves (`Idempotency-Key`) of one partner join the same coalesced transactions as
+/// un-keyed ones: each keyed outcome is stored in the transaction of its journal, and each key
+/// replays its own outcome (success or rejection) without moving money again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn keyed_moves_of_one_partner_share_transactions_and_each_replays_its_own_outcome() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let p = app.create_partner("solution_provider", None).await;
+    let advisory = app
+        .create_customer(&p, json!({"cooperation_type": "1"}))
+        .await
+        .id;
+    let mut customers = Vec::new();
+    for _ in 0..4 {
+        customers.push(app.create_customer(&p, json!({})).await.id);
+    }
+    app.deposit(&p, "60.00").await;
+
+    // 48 keyed fundings of 2.00 (96.00 asked, 60.00 there: exactly 30 fit), 4 keyed ones for an
+    // advisory customer, 4 un-keyed ones and 2 keyed batch fundings of two items, all at once.
+    #[derive(Clone)]
+    enum Send {
+        Keyed(String, Value),
+        Plain(Value),
+        Batch(String, Value),
+    }
+    let mut sends = Vec::new();
+    for i in 0..48 {
+        sends.push(Send::Keyed(
+            format!("k-{i}"),
+            move_body(&customers[i % 4], "2.00"),
+        ));
+        if i % 12 == 0 {
+            sends.push(Send::Keyed(
+                format!("adv-{i}"),
+                move_body(&advisory, "1.00"),
+            ));
+            sends.push(Send::Plain(move_body(&customers[0], "1.00")));
+        }
+    }
+    for b in 0..2 {
+        sends.push(Send::Batch(
+            format!("batch-{b}"),
+            json!({"customer_amounts": [
+                {"customer_id": customers[1], "amount": 1},
+                {"customer_id": advisory, "amount": 1}
+            ]}),
+        ));
+    }
+    async fn send(app: &TestApp, p: &Creds, s: &Send) -> Resp {
+        match s {
+            Send::Keyed(k, b) => app.signed(p).post_idem(FUND, b, k).await,
+            Send::Plain(b) => app.signed(p).post(FUND, b).await,
+            Send::Batch(k, b) => app.signed(p).post_idem(BATCH_FUND, b, k).await,
+        }
+    }
+    let tasks: Vec<_> = sends
+        .iter()
+        .cloned()
+        .map(|s| {
+            let (app, p) = (app.clone(), p.clone());
+            tokio::spawn(async move { send(&app, &p, &s).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let mut ok = 0;
+    for (s, r) in sends.iter().zip(&answers) {
+        match s {
+            Send::Keyed(k, _) if k.starts_with("adv") => r.err(400, "CBC.99005024"),
+            Send::Batch(..) => {
+                let b = r.ok();
+                assert_eq!(b["results"][1]["error_code"], "CBC.99005024", "{}", r.text);
+                if b["success_count"] == 1 {
+                    ok += 1;
+                } else {
+                    assert_eq!(b["results"][0]["error_code"], "CBC.99005003", "{}", r.text);
+                }
+            }
+            _ if r.status == 200 => ok += 1,
+            _ => r.err(400, "CBC.99005003"),
+        }
+    }
+    // Every rejection over the balance came when less than its amount was left: at most 1.00.
+    let left = cash(&app, &p).await;
+    assert!(left == "0.00" || left == "1.00", "{left} left");
+
+    // Every stored success was written in the transaction of its own journal, and keyed and
+    // un-keyed journals shared transactions.
+    let (keyed_ok, same_tx, journals, transactions): (i64, i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from idempotency_key where caller_id = $1 and status = 200
+                   and key like 'k-%'),
+                (select count(*) from idempotency_key i
+                   join journal j on j.trans_id = (i.body::json ->> 'trans_id')
+                  where i.caller_id = $1 and i.key like 'k-%' and i.xmin = j.xmin),
+                (select count(*) from journal where kind = 'fund_customer'),
+                (select count(distinct xmin::text) from journal where kind = 'fund_customer')",
+    )
+    .bind(&p.id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(keyed_ok > 0);
+    assert_eq!(
+        same_tx, keyed_ok,
+        "a keyed outcome outside its journal's transaction"
+    );
+    assert_eq!(journals, ok);
+    assert!(
+        transactions < journals,
+        "{journals} journals in {transactions} transactions: keyed moves were not coalesced"
+    );
+    let keyed_txs: i64 = sqlx::query_scalar(
+        "select count(distinct xmin::text) from idempotency_key where caller_id = $1",
+    )
+    .bind(&p.id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let keys: i64 = sqlx::query_scalar("select count(*) from idempotency_key where caller_id = $1")
+        .bind(&p.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, 48 + 4 + 2, "every keyed request stored its outcome");
+    assert!(
+        keyed_txs < keys,
+        "{keys} keyed outcomes in {keyed_txs} transactions"
+    );
+
+    // More money arrives; every key still replays its own first outcome and moves nothing.
+    app.deposit(&p, "500.00").await;
+    let before = cash(&app, &p).await;
+    for (s, first) in sends.iter().zip(&answers) {
+        if let Send::Plain(_) = s {
+            continue;
+        }
+        let again = send(&app, &p, s).await;
+        assert_eq!(again.status, first.status, "{}", again.text);
+        // Error bodies carry the request's own request_id.
+        let strip = |v: &Value| {
+            let mut v = v.clone();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("request_id");
+            }
+            v
+        };
+        assert_eq!(
+            strip(&again.body),
+            strip(&first.body),
+            "a key replayed another outcome"
+        );
+    }
+    assert_eq!(cash(&app, &p).await, before);
+    // The same key with another request is still 422.
+    app.signed(&p)
+        .post_idem(FUND, &move_body(&customers[0], "3.00"), "k-0")
+        .await
+        .err(422, "CBC.0101");
+    app.assert_audit_ok().await;
+}

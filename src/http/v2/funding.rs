@@ -179,8 +179,8 @@ pub struct UpdateCustomerAccountAmountResponse {
     pub transfer_id: String,
 }
 
-/// Validates a fund/reclaim body and runs it: keyed requests through the idempotency store,
-/// the others coalesced with the caller's concurrent moves into one transaction.
+/// Validates a fund/reclaim body and runs it coalesced with the caller's concurrent moves into
+/// one transaction (a keyed request's outcome stored in that transaction).
 async fn move_customer(
     app: &AppState,
     caller: PartnerCaller,
@@ -199,10 +199,7 @@ async fn move_customer(
         amount,
         indirect_partner_id,
     };
-    match key {
-        None => funding::coalesced(app, op).await,
-        Some(key) => idempotency::run(app, Some(&key), &op).await,
-    }
+    funding::coalesced(app, op, key).await
 }
 
 /// Fund a resale customer from the partner's fundable balance (`Idempotency-Key` supported).
@@ -316,7 +313,7 @@ pub async fn batch_update_customer_account_amount(
         indirect_partner_id,
         items,
     };
-    let out = idempotency::run(&app, key.as_ref(), &op).await?;
+    let out = funding::coalesced_batch(&app, op, key).await?;
     let success_count = out.iter().filter(|o| o.trans_id.is_some()).count() as i64;
     Ok(Json(BatchAdjustResponse {
         success_count,

@@ -1,11 +1,15 @@
-//! Coalescing of concurrent fundings and reclaims of one partner into one database transaction
-//! (the hot account, docs/ledger.md).
+//! Coalescing of concurrent fundings, reclaims and batch fundings of one partner into one
+//! database transaction (the hot account, docs/ledger.md), with or without `Idempotency-Key`.
 //!
-//! A request without an `Idempotency-Key` for `adjust-amount` or `reclaim` joins its caller's
-//! queue. The first request of an idle caller starts a leader task at once (a lone request is
-//! never delayed); while the leader's transaction is in flight, later requests of the same caller
-//! queue up and the leader takes up to [`MAX_BATCH`] of them in its next transaction:
+//! Every `adjust-amount`, `reclaim` and `batch-adjust-amount` joins its caller's queue. The
+//! first request of an idle caller starts a leader task at once (a lone request is never
+//! delayed); while the leader's transaction is in flight, later requests of the same caller queue
+//! up and the leader takes up to [`MAX_BATCH`] items of them in its next transaction:
 //!
+//! 0. the keyed requests: one statement takes every key's advisory lock (a key already being
+//!    processed, also by an earlier request of the same batch, is that request's 409), one
+//!    statement forgets the outcomes past retention and reads the stored ones (a stored outcome
+//!    is replayed, or 422 when the key was used with another request); these write nothing else;
 //! 1. the rules of every item (reads only; a rejection is that item's answer and writes nothing);
 //! 2. one `ledger::lock_accounts` over all accounts of the accepted items (the one lock order:
 //!    ascending id, in one statement);
@@ -13,29 +17,39 @@
 //!    locked balances and carries the new balances to the next item, so an item over the balance
 //!    gets its own `CBC.99005003` and writes nothing; then every planned journal, posting and
 //!    balance in one statement (`ledger::write_planned`);
-//! 4. the adjust records of the posted items in one statement, then one commit, then every waiting
+//! 4. the adjust records of the posted items in one statement, the outcome of every keyed request
+//!    (success or business rejection) in one statement, then one commit, then every waiting
 //!    request gets its own answer.
 //!
-//! If the batch fails at the database before its commit (nothing is committed), every item is
-//! re-run alone on the ordinary one-transaction path, so each gets its own outcome. If the commit
-//! itself fails its outcome is unknown and every item gets the 500, as a lone request would.
+//! If the batch fails at the database before its commit (it is rolled back, nothing is
+//! committed and every key's lock is released), every request is re-run alone on the ordinary
+//! one-transaction path (`idempotency::run`), so each gets its own outcome. If the commit itself
+//! fails its outcome is unknown and every request gets the 500, as a lone request would.
 
 use std::{collections::HashMap, sync::Mutex};
 
 use sqlx::PgConnection;
 use tokio::sync::oneshot;
 
-use super::{reclaim_or_fund_rules, Transferred, OP_FUND, OP_RECLAIM};
+use super::{
+    reclaim_or_fund_rules, resale_customer_of, BatchFund, BatchItemOutcome, Direction, Transferred,
+    OP_FUND, OP_RECLAIM,
+};
 use crate::{
     db,
     domain::{ids::new_trans_id, Amount},
     error::{ApiError, ApiResult},
     ledger::{self, AccountRef, Entry, JournalKind, Purpose},
-    service::{auth::PartnerCaller, idempotency},
+    service::{
+        auth::PartnerCaller,
+        idempotency::{self, IdemRequest},
+        partners,
+    },
     state::AppState,
 };
 
-/// The most items one transaction carries.
+/// The most items (moves, or items of batch fundings) one transaction carries; a batch funding
+/// is never split.
 pub const MAX_BATCH: usize = 256;
 
 /// Funding (to the customer) or reclaiming (from it).
@@ -55,9 +69,34 @@ pub struct CustomerMove {
     pub indirect_partner_id: Option<String>,
 }
 
+/// What a queued request asks for.
+#[derive(Clone)]
+enum Request {
+    Move(CustomerMove),
+    Batch(BatchFund),
+}
+
+impl Request {
+    fn items(&self) -> usize {
+        match self {
+            Request::Move(_) => 1,
+            Request::Batch(b) => b.items.len().max(1),
+        }
+    }
+}
+
+/// What a request gets back (stored for a keyed request as the inner value's JSON).
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Outcome {
+    Moved(Transferred),
+    Batch(Vec<BatchItemOutcome>),
+}
+
 struct Pending {
-    op: CustomerMove,
-    reply: oneshot::Sender<ApiResult<Transferred>>,
+    req: Request,
+    idem: Option<IdemRequest>,
+    reply: oneshot::Sender<ApiResult<Outcome>>,
 }
 
 /// Per calling partner: the requests waiting for the leader's next transaction. A caller is in
@@ -74,20 +113,56 @@ impl Coalescer {
     }
 }
 
-/// Runs `op`, coalesced with the caller's concurrent moves into one transaction.
-pub async fn submit(app: &AppState, op: CustomerMove) -> ApiResult<Transferred> {
-    let (reply, answer) = oneshot::channel();
+/// Runs `op` (with its `Idempotency-Key`, if any), coalesced with the caller's concurrent moves
+/// into one transaction.
+pub async fn submit(
+    app: &AppState,
+    op: CustomerMove,
+    idem: Option<IdemRequest>,
+) -> ApiResult<Transferred> {
     let key = op.caller.account_id.clone();
+    match queue(app, key, Request::Move(op), idem).await? {
+        Outcome::Moved(t) => Ok(t),
+        Outcome::Batch(_) => Err(mismatch()),
+    }
+}
+
+/// Runs a batch funding (with its `Idempotency-Key`, if any), coalesced with the caller's
+/// concurrent moves into one transaction.
+pub async fn submit_batch(
+    app: &AppState,
+    op: BatchFund,
+    idem: Option<IdemRequest>,
+) -> ApiResult<Vec<BatchItemOutcome>> {
+    let key = op.caller.account_id.clone();
+    match queue(app, key, Request::Batch(op), idem).await? {
+        Outcome::Batch(b) => Ok(b),
+        Outcome::Moved(_) => Err(mismatch()),
+    }
+}
+
+fn mismatch() -> ApiError {
+    ApiError::internal(anyhow::anyhow!("a funding batch answered the wrong kind"))
+}
+
+async fn queue(
+    app: &AppState,
+    key: String,
+    req: Request,
+    idem: Option<IdemRequest>,
+) -> ApiResult<Outcome> {
+    let (reply, answer) = oneshot::channel();
+    let pending = Pending { req, idem, reply };
     let first = {
         let mut queues = app.funding_batches.lock();
         match queues.get_mut(&key) {
             Some(waiting) => {
-                waiting.push(Pending { op, reply });
+                waiting.push(pending);
                 None
             }
             None => {
                 queues.insert(key.clone(), Vec::new());
-                Some(Pending { op, reply })
+                Some(pending)
             }
         }
     };
@@ -132,7 +207,11 @@ async fn lead(app: AppState, key: String, first: Pending) {
             leading.key = None;
             return;
         }
-        let n = waiting.len().min(MAX_BATCH);
+        let (mut n, mut items) = (0, 0);
+        while n < waiting.len() && (n == 0 || items + waiting[n].req.items() <= MAX_BATCH) {
+            items += waiting[n].req.items();
+            n += 1;
+        }
         batch = waiting.drain(..n).collect();
     }
 }
@@ -150,23 +229,36 @@ impl From<sqlx::Error> for Failed {
     }
 }
 
+impl From<ApiError> for Failed {
+    fn from(e: ApiError) -> Self {
+        Failed::BeforeCommit(e)
+    }
+}
+
+impl From<ledger::LedgerError> for Failed {
+    fn from(e: ledger::LedgerError) -> Self {
+        Failed::BeforeCommit(e.into())
+    }
+}
+
 async fn run(app: &AppState, batch: Vec<Pending>) {
-    let ops: Vec<CustomerMove> = batch.iter().map(|p| p.op.clone()).collect();
-    match transact(app, &ops).await {
+    let reqs: Vec<(&Request, Option<&IdemRequest>)> =
+        batch.iter().map(|p| (&p.req, p.idem.as_ref())).collect();
+    match transact(app, &reqs).await {
         Ok(outcomes) => {
             for (p, out) in batch.into_iter().zip(outcomes) {
                 let _ = p.reply.send(out);
             }
         }
         Err(Failed::BeforeCommit(e)) => {
-            tracing::warn!(error = ?e, items = ops.len(), "funding batch failed; running its items alone");
+            tracing::warn!(error = ?e, requests = reqs.len(), "funding batch failed; running its requests alone");
             for p in batch {
-                let out = alone(app, &p.op).await;
+                let out = alone(app, &p.req, p.idem.as_ref()).await;
                 let _ = p.reply.send(out);
             }
         }
         Err(Failed::Commit(e)) => {
-            tracing::error!(error = ?e, items = ops.len(), "funding batch commit failed");
+            tracing::error!(error = ?e, requests = reqs.len(), "funding batch commit failed");
             for p in batch {
                 let _ = p.reply.send(Err(ApiError::internal(anyhow::anyhow!(
                     "the funding batch's commit failed"
@@ -177,45 +269,185 @@ async fn run(app: &AppState, batch: Vec<Pending>) {
 }
 
 /// The ordinary one-transaction path.
-async fn alone(app: &AppState, op: &CustomerMove) -> ApiResult<Transferred> {
-    idempotency::run(app, None, op).await
+async fn alone(app: &AppState, req: &Request, idem: Option<&IdemRequest>) -> ApiResult<Outcome> {
+    match req {
+        Request::Move(op) => idempotency::run(app, idem, op).await.map(Outcome::Moved),
+        Request::Batch(op) => idempotency::run(app, idem, op).await.map(Outcome::Batch),
+    }
 }
 
-/// Rules (reads only): the partner whose balance moves, or the item's business rejection.
-async fn rules(conn: &mut PgConnection, op: &CustomerMove) -> Result<ApiResult<String>, Failed> {
-    match reclaim_or_fund_rules(conn, op).await {
-        Ok(partner_id) => Ok(Ok(partner_id)),
+/// A business rejection (4xx) is the item's answer; anything else fails the batch.
+fn rejection<T>(r: ApiResult<T>) -> Result<Result<T, ApiError>, Failed> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
         Err(e) if e.code.status().is_client_error() => Ok(Err(e)),
         Err(e) => Err(Failed::BeforeCommit(e)),
     }
 }
 
+/// One money move of the batch: a move request, or one item of a batch funding.
+struct Item<'a> {
+    req: usize,
+    kind: Kind,
+    caller: &'a PartnerCaller,
+    customer_id: &'a str,
+    amount: Amount,
+    /// The partner whose balance moves, once the rules passed; else the item's rejection.
+    partner: Result<String, ApiError>,
+    /// The posted journal's transaction id.
+    posted: Option<String>,
+}
+
+/// Runs the batch in one transaction, rolled back explicitly when it fails before the commit (so
+/// the keys' locks are released before the requests are re-run alone).
 async fn transact(
     app: &AppState,
-    ops: &[CustomerMove],
-) -> Result<Vec<ApiResult<Transferred>>, Failed> {
+    reqs: &[(&Request, Option<&IdemRequest>)],
+) -> Result<Vec<ApiResult<Outcome>>, Failed> {
     let mut tx = app.db.begin().await?;
-    // 1. Rules.
-    let mut accepted: Vec<(usize, String)> = Vec::with_capacity(ops.len());
-    let mut outcomes: Vec<Option<ApiResult<Transferred>>> = Vec::with_capacity(ops.len());
-    for (i, op) in ops.iter().enumerate() {
-        match rules(&mut tx, op).await? {
-            Ok(partner_id) => {
-                accepted.push((i, partner_id));
-                outcomes.push(None);
-            }
-            Err(e) => outcomes.push(Some(Err(e))),
+    match in_tx(app, &mut tx, reqs).await {
+        Ok(outcomes) => {
+            tx.commit().await.map_err(|e| Failed::Commit(e.into()))?;
+            Ok(outcomes)
+        }
+        Err(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
         }
     }
+}
+
+/// Step 0: the answers of keyed requests that do not run (409, 422, replays).
+async fn keyed_answers(
+    app: &AppState,
+    conn: &mut PgConnection,
+    reqs: &[(&Request, Option<&IdemRequest>)],
+    done: &mut [Option<ApiResult<Outcome>>],
+) -> Result<(), Failed> {
+    let mut keyed: Vec<(usize, &IdemRequest)> = Vec::new();
+    for (i, (_, idem)) in reqs.iter().enumerate() {
+        let Some(k) = idem else { continue };
+        if keyed
+            .iter()
+            .any(|(_, o)| o.caller_id == k.caller_id && o.key == k.key)
+        {
+            // The same key earlier in this batch: that request is still being processed.
+            done[i] = Some(Err(idempotency::in_progress()));
+        } else {
+            keyed.push((i, k));
+        }
+    }
+    if keyed.is_empty() {
+        return Ok(());
+    }
+    let pairs: Vec<(&str, &str)> = keyed
+        .iter()
+        .map(|(_, k)| (k.caller_id.as_str(), k.key.as_str()))
+        .collect();
+    let locked = db::idempotency::try_lock_many(conn, &pairs).await?;
+    let cutoff = idempotency::retention_cutoff(app);
+    let stored = db::idempotency::forget_and_find_many(conn, &pairs, cutoff).await?;
+    for (n, taken) in locked.into_iter().enumerate() {
+        if !taken {
+            done[keyed[n].0] = Some(Err(idempotency::in_progress()));
+        }
+    }
+    for (n, outcome) in stored {
+        let (i, k) = keyed[n];
+        if done[i].is_none() {
+            done[i] = Some(match reqs[i].0 {
+                Request::Move(_) => idempotency::replay_for(k, outcome).map(Outcome::Moved),
+                Request::Batch(_) => idempotency::replay_for(k, outcome).map(Outcome::Batch),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Step 1: the items of the requests that run, each with its rules' verdict.
+async fn items<'a>(
+    conn: &mut PgConnection,
+    reqs: &[(&'a Request, Option<&IdemRequest>)],
+    done: &mut [Option<ApiResult<Outcome>>],
+) -> Result<Vec<Item<'a>>, Failed> {
+    let mut items = Vec::new();
+    for (i, (req, _)) in reqs.iter().enumerate() {
+        if done[i].is_some() {
+            continue;
+        }
+        match req {
+            Request::Move(op) => {
+                let partner = rejection(reclaim_or_fund_rules(conn, op).await)?;
+                items.push(Item {
+                    req: i,
+                    kind: op.kind,
+                    caller: &op.caller,
+                    customer_id: &op.customer_id,
+                    amount: op.amount,
+                    partner,
+                    posted: None,
+                });
+            }
+            Request::Batch(op) => {
+                let acting =
+                    partners::resolve_acting(conn, &op.caller, op.indirect_partner_id.as_deref())
+                        .await;
+                let acting = match rejection(acting)? {
+                    Ok(a) => a,
+                    Err(e) => {
+                        done[i] = Some(Err(e));
+                        continue;
+                    }
+                };
+                for (customer_id, amount) in &op.items {
+                    let rules = resale_customer_of(
+                        conn,
+                        &op.caller,
+                        &acting.partner_id,
+                        customer_id,
+                        Direction::ToCustomer,
+                    )
+                    .await;
+                    let partner = rejection(rules)?.map(|()| acting.partner_id.clone());
+                    items.push(Item {
+                        req: i,
+                        kind: Kind::Fund,
+                        caller: &op.caller,
+                        customer_id,
+                        amount: *amount,
+                        partner,
+                        posted: None,
+                    });
+                }
+            }
+        }
+    }
+    Ok(items)
+}
+
+async fn in_tx(
+    app: &AppState,
+    tx: &mut PgConnection,
+    reqs: &[(&Request, Option<&IdemRequest>)],
+) -> Result<Vec<ApiResult<Outcome>>, Failed> {
+    let mut done: Vec<Option<ApiResult<Outcome>>> = (0..reqs.len()).map(|_| None).collect();
+    keyed_answers(app, tx, reqs, &mut done).await?;
+    // The keyed requests answered without running (replays, 409, 422) store nothing.
+    let settled: Vec<bool> = done.iter().map(Option::is_some).collect();
+    // 1. Rules.
+    let mut items = items(tx, reqs, &mut done).await?;
     // 2. Every account of the accepted items, locked once, in the one lock order.
     let mut refs: Vec<AccountRef<'_>> = Vec::new();
-    for (i, partner_id) in &accepted {
+    for it in &items {
+        let Ok(partner_id) = &it.partner else {
+            continue;
+        };
         for r in [
             AccountRef::new(partner_id, Purpose::PartnerCash),
             AccountRef::new(partner_id, Purpose::PartnerCredit),
-            AccountRef::new(&ops[*i].customer_id, Purpose::CustomerCash),
+            AccountRef::new(it.customer_id, Purpose::CustomerCash),
             // A funded customer's arrears are settled from the new cash in the same batch.
-            AccountRef::new(&ops[*i].customer_id, Purpose::CustomerDebt),
+            AccountRef::new(it.customer_id, Purpose::CustomerDebt),
         ] {
             if !refs.contains(&r) {
                 refs.push(r);
@@ -225,42 +457,37 @@ async fn transact(
     let mut locked = if refs.is_empty() {
         Vec::new()
     } else {
-        ledger::lock_accounts(&mut tx, &refs)
-            .await
-            .map_err(|e| Failed::BeforeCommit(e.into()))?
+        ledger::lock_accounts(tx, &refs).await?
     };
     // 3. One journal per item, planned against the locked balances, all written in one statement.
     let mut planned = ledger::Planned::default();
-    let mut records: Vec<(
-        usize,
-        &str,
-        String,
-        &'static str,
-        chrono::DateTime<chrono::Utc>,
-    )> = Vec::with_capacity(accepted.len());
-    for (i, partner_id) in &accepted {
-        let op = &ops[*i];
+    let mut rows: Vec<db::funding::NewAdjustRecord<'_>> = Vec::with_capacity(items.len());
+    let mut trans_ids: Vec<(usize, String, chrono::DateTime<chrono::Utc>)> = Vec::new();
+    for (n, it) in items.iter_mut().enumerate() {
+        let Ok(partner_id) = &it.partner else {
+            continue;
+        };
         let at = app.now();
-        let customer = AccountRef::new(&op.customer_id, Purpose::CustomerCash);
-        let (trans_id, operation) = match op.kind {
-            Kind::Fund => (new_trans_id("AD", at), OP_FUND),
-            Kind::Reclaim => (new_trans_id("RE", at), OP_RECLAIM),
+        let customer = AccountRef::new(it.customer_id, Purpose::CustomerCash);
+        let trans_id = match it.kind {
+            Kind::Fund => new_trans_id("AD", at),
+            Kind::Reclaim => new_trans_id("RE", at),
         };
         let entry = Entry {
             trans_id: &trans_id,
-            kind: match op.kind {
+            kind: match it.kind {
                 Kind::Fund => JournalKind::FundCustomer,
                 Kind::Reclaim => JournalKind::ReclaimCustomer,
             },
             at,
         };
-        let posted = match op.kind {
+        let posted = match it.kind {
             Kind::Fund => ledger::plan_fund_from_partner(
                 &mut planned,
                 &mut locked,
                 partner_id,
                 customer,
-                op.amount,
+                it.amount,
                 &entry,
             ),
             Kind::Reclaim => ledger::plan_return_to_partner(
@@ -268,15 +495,15 @@ async fn transact(
                 &mut locked,
                 customer,
                 partner_id,
-                op.amount,
+                it.amount,
                 &entry,
             ),
         };
-        let posted = posted.and_then(|()| match op.kind {
+        let posted = posted.and_then(|()| match it.kind {
             Kind::Fund => ledger::usage::plan_debt_writeoff(
                 &mut planned,
                 &mut locked,
-                &op.customer_id,
+                it.customer_id,
                 &Entry {
                     trans_id: &new_trans_id("WO", at),
                     kind: JournalKind::DebtWriteoff,
@@ -287,43 +514,119 @@ async fn transact(
             Kind::Reclaim => Ok(()),
         });
         match posted {
-            Ok(_) => records.push((*i, partner_id, trans_id, operation, at)),
+            Ok(()) => trans_ids.push((n, trans_id, at)),
             // Checked before anything is written: the item alone is rejected.
             Err(ledger::LedgerError::Insufficient) => {
-                outcomes[*i] = Some(Err(ledger::LedgerError::Insufficient.into()))
+                it.partner = Err(ledger::LedgerError::Insufficient.into())
             }
-            Err(e) => return Err(Failed::BeforeCommit(e.into())),
+            Err(e) => return Err(e.into()),
         }
     }
-    ledger::write_planned(&mut tx, &planned, &locked)
-        .await
-        .map_err(|e| Failed::BeforeCommit(e.into()))?;
-    // 4. The adjust records in one statement, one commit.
-    let rows: Vec<db::funding::NewAdjustRecord<'_>> = records
-        .iter()
-        .map(
-            |(i, partner_id, trans_id, operation, at)| db::funding::NewAdjustRecord {
-                trans_id,
-                partner_id,
-                operator_id: ops[*i].caller.actor_id(),
-                counterparty_id: &ops[*i].customer_id,
-                counterparty_kind: "customer",
-                operation_type: operation,
-                amount_fen: ops[*i].amount.fen(),
-                created_at: *at,
-            },
-        )
-        .collect();
-    db::funding::insert_adjust_records(&mut tx, &rows).await?;
-    crate::service::events::funding_recorded(&mut tx, &rows)
-        .await
-        .map_err(Failed::BeforeCommit)?;
-    tx.commit().await.map_err(|e| Failed::Commit(e.into()))?;
-    for (i, _, trans_id, _, _) in records {
-        outcomes[i] = Some(Ok(Transferred { trans_id }));
+    ledger::write_planned(tx, &planned, &locked).await?;
+    for (n, trans_id, _) in &trans_ids {
+        items[*n].posted = Some(trans_id.clone());
     }
-    Ok(outcomes
+    // 4. The adjust records in one statement.
+    for (n, trans_id, at) in &trans_ids {
+        let it = &items[*n];
+        let Ok(partner_id) = &it.partner else {
+            continue;
+        };
+        rows.push(db::funding::NewAdjustRecord {
+            trans_id,
+            partner_id,
+            operator_id: it.caller.actor_id(),
+            counterparty_id: it.customer_id,
+            counterparty_kind: "customer",
+            operation_type: match it.kind {
+                Kind::Fund => OP_FUND,
+                Kind::Reclaim => OP_RECLAIM,
+            },
+            amount_fen: it.amount.fen(),
+            created_at: *at,
+        });
+    }
+    db::funding::insert_adjust_records(tx, &rows).await?;
+    crate::service::events::funding_recorded(tx, &rows).await?;
+    // Every request's answer; the outcomes of the keyed ones that ran, in one statement.
+    let outcomes = answers(reqs, done, items);
+    let now = app.now();
+    let mut kept: Vec<(&IdemRequest, i16, String)> = Vec::new();
+    for (i, (_, idem)) in reqs.iter().enumerate() {
+        if let (Some(k), false) = (idem, settled[i]) {
+            if let Some((status, body)) = idempotency::to_store(&outcomes[i])? {
+                kept.push((k, status, body));
+            }
+        }
+    }
+    let new: Vec<db::idempotency::NewOutcome<'_>> = kept
+        .iter()
+        .map(|(k, status, body)| db::idempotency::NewOutcome {
+            caller_id: &k.caller_id,
+            key: &k.key,
+            request_hash: &k.request_hash,
+            status: *status,
+            body,
+            created_at: now,
+        })
+        .collect();
+    db::idempotency::insert_many(tx, &new).await?;
+    Ok(outcomes)
+}
+
+/// Each request's answer from its items (request order, items in request order).
+fn answers(
+    reqs: &[(&Request, Option<&IdemRequest>)],
+    mut done: Vec<Option<ApiResult<Outcome>>>,
+    items: Vec<Item<'_>>,
+) -> Vec<ApiResult<Outcome>> {
+    let mut per_req: Vec<Vec<Item<'_>>> = (0..reqs.len()).map(|_| Vec::new()).collect();
+    for it in items {
+        per_req[it.req].push(it);
+    }
+    let item_result = |it: Item<'_>| -> Result<String, ApiError> {
+        match (it.partner, it.posted) {
+            (Ok(_), Some(trans_id)) => Ok(trans_id),
+            (Err(e), _) => Err(e),
+            (Ok(_), None) => Err(ApiError::internal(anyhow::anyhow!(
+                "an item was not posted"
+            ))),
+        }
+    };
+    per_req
         .into_iter()
-        .map(|o| o.expect("every item has an outcome"))
-        .collect())
+        .enumerate()
+        .map(|(i, its)| {
+            if let Some(d) = done[i].take() {
+                return d;
+            }
+            match reqs[i].0 {
+                Request::Move(_) => {
+                    let it = its.into_iter().next().expect("a move has its item");
+                    item_result(it).map(|trans_id| Outcome::Moved(Transferred { trans_id }))
+                }
+                Request::Batch(_) => Ok(Outcome::Batch(
+                    its.into_iter()
+                        .map(|it| {
+                            let customer_id = it.customer_id.to_string();
+                            match item_result(it) {
+                                Ok(trans_id) => BatchItemOutcome {
+                                    customer_id,
+                                    trans_id: Some(trans_id),
+                                    error_code: None,
+                                    error_msg: None,
+                                },
+                                Err(e) => BatchItemOutcome {
+                                    customer_id,
+                                    trans_id: None,
+                                    error_code: Some(e.code.as_str().to_string()),
+                                    error_msg: Some(e.message.into_owned()),
+                                },
+                            }
+                        })
+                        .collect(),
+                )),
+            }
+        })
+        .collect()
 }
