@@ -28,5 +28,6 @@ mod selling_dashboard_perf;
 mod selling_leads;
 mod selling_opportunities;
 mod selling_performance;
+mod selling_performance_perf;
 mod selling_warnings;
 mod webhooks;
