@@ -42,6 +42,14 @@ create table consumption_day (
 );
 create index consumption_day_manager_idx on consumption_day (partner_id, manager_id, day);
 
+-- The same by month (first day), so that ranges of whole months read one row per month, not per
+-- day; the current (partial) month is read from consumption_day.
+create table consumption_month (like consumption_day);
+alter table consumption_month rename column day to month;
+alter table consumption_month add constraint consumption_month_key
+    unique nulls not distinct (partner_id, month, manager_id, service_type_code);
+create index consumption_month_manager_idx on consumption_month (partner_id, manager_id, month);
+
 -- Backfill from the fee records already written.
 with f as (
     select r.*, ((r.trade_time at time zone 'UTC') + interval '8 hours')::date as day
@@ -64,3 +72,10 @@ insert into consumption_day (partner_id, day, manager_id, service_type_code, off
 select partner_id, day, day_manager, service_type_code, sum(official_amount), sum(payable), sum(coupon),
        sum(cash_coupon), sum(card), sum(cash), sum(credit), sum(debt), sum(writeoff), count(*)
 from m group by 1, 2, 3, 4;
+
+insert into consumption_month (partner_id, month, manager_id, service_type_code, official_amount, payable,
+    coupon, cash_coupon, card, cash, credit, debt, writeoff, records)
+select partner_id, date_trunc('month', day)::date, manager_id, service_type_code, sum(official_amount),
+       sum(payable), sum(coupon), sum(cash_coupon), sum(card), sum(cash), sum(credit), sum(debt),
+       sum(writeoff), sum(records)
+from consumption_day group by 1, 2, 3, 4;

@@ -11,7 +11,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::{
     db::usage::NewFeeRecord,
-    domain::performance::{manager_for_day, record_day, Assignment},
+    domain::performance::{manager_for_day, month_of, record_day, Assignment},
 };
 
 /// (customer, partner, manager, assigned at, ended at).
@@ -134,13 +134,39 @@ pub async fn add_to_days(conn: &mut PgConnection, rs: &[NewFeeRecord]) -> sqlx::
         );
         q.build().execute(&mut *conn).await?;
     }
-    let cons: Vec<_> = cons.into_iter().collect();
-    for chunk in cons.chunks(4_000) {
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-            "insert into consumption_day (partner_id, day, manager_id, service_type_code,
+    let mut months: BTreeMap<ConsKey, ConsDelta> = BTreeMap::new();
+    for ((p, d, m, svc), v) in &cons {
+        let e = months
+            .entry((p.clone(), month_of(*d), m.clone(), svc.clone()))
+            .or_default();
+        e.official_amount += v.official_amount;
+        e.payable += v.payable;
+        e.coupon += v.coupon;
+        e.cash_coupon += v.cash_coupon;
+        e.card += v.card;
+        e.cash += v.cash;
+        e.credit += v.credit;
+        e.debt += v.debt;
+        e.writeoff += v.writeoff;
+        e.records += v.records;
+    }
+    upsert_consumption(conn, "consumption_day", "day", cons).await?;
+    upsert_consumption(conn, "consumption_month", "month", months).await
+}
+
+async fn upsert_consumption(
+    conn: &mut PgConnection,
+    table: &str,
+    period: &str,
+    rows: BTreeMap<ConsKey, ConsDelta>,
+) -> sqlx::Result<()> {
+    let rows: Vec<_> = rows.into_iter().collect();
+    for chunk in rows.chunks(4_000) {
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "insert into {table} (partner_id, {period}, manager_id, service_type_code,
                  official_amount, payable, coupon, cash_coupon, card, cash, credit, debt, writeoff,
-                 records) ",
-        );
+                 records) "
+        ));
         q.push_values(chunk, |mut b, ((p, d, m, s), v)| {
             b.push_bind(p)
                 .push_bind(d)
@@ -157,19 +183,19 @@ pub async fn add_to_days(conn: &mut PgConnection, rs: &[NewFeeRecord]) -> sqlx::
                 .push_bind(v.writeoff)
                 .push_bind(v.records);
         });
-        q.push(
-            " on conflict on constraint consumption_day_key do update set
-                 official_amount = consumption_day.official_amount + excluded.official_amount,
-                 payable = consumption_day.payable + excluded.payable,
-                 coupon = consumption_day.coupon + excluded.coupon,
-                 cash_coupon = consumption_day.cash_coupon + excluded.cash_coupon,
-                 card = consumption_day.card + excluded.card,
-                 cash = consumption_day.cash + excluded.cash,
-                 credit = consumption_day.credit + excluded.credit,
-                 debt = consumption_day.debt + excluded.debt,
-                 writeoff = consumption_day.writeoff + excluded.writeoff,
-                 records = consumption_day.records + excluded.records",
-        );
+        q.push(format!(
+            " on conflict on constraint {table}_key do update set
+                 official_amount = {table}.official_amount + excluded.official_amount,
+                 payable = {table}.payable + excluded.payable,
+                 coupon = {table}.coupon + excluded.coupon,
+                 cash_coupon = {table}.cash_coupon + excluded.cash_coupon,
+                 card = {table}.card + excluded.card,
+                 cash = {table}.cash + excluded.cash,
+                 credit = {table}.credit + excluded.credit,
+                 debt = {table}.debt + excluded.debt,
+                 writeoff = {table}.writeoff + excluded.writeoff,
+                 records = {table}.records + excluded.records"
+        ));
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
@@ -187,12 +213,23 @@ pub struct Scope {
 }
 
 fn push_where(b: &mut QueryBuilder<'_, Postgres>, s: &Scope, with_customer: bool) {
+    push_range(b, s, "day", s.from, s.to, with_customer);
+}
+
+fn push_range(
+    b: &mut QueryBuilder<'_, Postgres>,
+    s: &Scope,
+    column: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    with_customer: bool,
+) {
     b.push(" where partner_id = ")
         .push_bind(s.partner_id.clone())
-        .push(" and day >= ")
-        .push_bind(s.from)
-        .push(" and day <= ")
-        .push_bind(s.to);
+        .push(format!(" and {column} >= "))
+        .push_bind(from)
+        .push(format!(" and {column} <= "))
+        .push_bind(to);
     if let Some(ms) = &s.managers {
         b.push(" and manager_id = any(")
             .push_bind(ms.clone())
@@ -202,6 +239,42 @@ fn push_where(b: &mut QueryBuilder<'_, Postgres>, s: &Scope, with_customer: bool
         if let Some(c) = &s.customer_id {
             b.push(" and customer_id = ").push_bind(c.clone());
         }
+    }
+}
+
+/// The partner-level rows of the scope as `(month, manager_id, service_type_code, amounts…)`:
+/// whole months from `consumption_month`, the last partial month's days from `consumption_day`.
+fn push_partner_rows(b: &mut QueryBuilder<'_, Postgres>, s: &Scope) {
+    let cols = "manager_id, service_type_code, official_amount, payable, coupon, cash_coupon, card,
+        cash, credit, debt, writeoff, records";
+    let cut = whole_months_end(s.to);
+    b.push("(");
+    if s.from < cut {
+        b.push(format!("select month, {cols} from consumption_month"));
+        push_range(
+            b,
+            s,
+            "month",
+            s.from,
+            cut.pred_opt().expect("not the first day"),
+            false,
+        );
+        b.push(" union all ");
+    }
+    b.push(format!(
+        "select date_trunc('month', day)::date as month, {cols} from consumption_day"
+    ));
+    push_range(b, s, "day", cut.max(s.from), s.to, false);
+    b.push(") r");
+}
+
+/// The first day after the whole months ending at or before `to`.
+fn whole_months_end(to: NaiveDate) -> NaiveDate {
+    let next = to.succ_opt().expect("not the last day");
+    if next == month_of(next) {
+        next
+    } else {
+        month_of(to)
     }
 }
 
@@ -223,16 +296,17 @@ pub struct MonthSum {
 /// Performance by month: from `consumption_day` (independent of the number of customers), or
 /// from `performance_day` for one customer.
 pub async fn by_month(conn: &mut PgConnection, s: &Scope) -> sqlx::Result<Vec<MonthSum>> {
-    let table = if s.customer_id.is_some() {
-        "performance_day"
+    let mut b = QueryBuilder::new(
+        "select month, sum(payable)::bigint as payable, sum(cash)::bigint as cash,
+             sum(card)::bigint as card from ",
+    );
+    if s.customer_id.is_some() {
+        b.push("(select date_trunc('month', day)::date as month, payable, cash, card from performance_day");
+        push_where(&mut b, s, true);
+        b.push(") r");
     } else {
-        "consumption_day"
-    };
-    let mut b = QueryBuilder::new(format!(
-        "select date_trunc('month', day)::date as month, sum(payable)::bigint as payable,
-             sum(cash)::bigint as cash, sum(card)::bigint as card from {table}"
-    ));
-    push_where(&mut b, s, true);
+        push_partner_rows(&mut b, s);
+    }
     b.push(" group by 1 order by 1");
     b.build_query_as().fetch_all(conn).await
 }
@@ -305,15 +379,15 @@ pub async fn consumption_by_service(
     s: &Scope,
 ) -> sqlx::Result<Vec<ServiceMonthRow>> {
     let mut b = QueryBuilder::new(
-        "select date_trunc('month', day)::date as month, service_type_code,
+        "select month, service_type_code,
              sum(official_amount) as official_amount, sum(payable)::bigint as payable,
              sum(coupon)::bigint as coupon, sum(cash_coupon)::bigint as cash_coupon,
              sum(card)::bigint as card, sum(cash)::bigint as cash, sum(credit)::bigint as credit,
              sum(debt)::bigint as debt, sum(writeoff)::bigint as writeoff,
              sum(records)::bigint as records
-         from consumption_day",
+         from ",
     );
-    push_where(&mut b, s, false);
+    push_partner_rows(&mut b, s);
     b.push(" group by 1, 2 order by 1, 2");
     b.build_query_as().fetch_all(conn).await
 }
@@ -333,9 +407,22 @@ pub async fn performance_by_manager(
     let mut b = QueryBuilder::new(
         "select manager_id, sum(payable)::bigint as payable, sum(cash)::bigint as cash,
              sum(card)::bigint as card
-         from consumption_day",
+         from ",
     );
-    push_where(&mut b, s, false);
+    push_partner_rows(&mut b, s);
     b.push(" group by 1 order by sum(cash) + sum(card) desc, 1 nulls first");
     b.build_query_as().fetch_all(conn).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_months_end_after_the_last_complete_month() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(whole_months_end(d("2026-03-31")), d("2026-04-01"));
+        assert_eq!(whole_months_end(d("2026-03-30")), d("2026-03-01"));
+        assert_eq!(whole_months_end(d("2026-03-01")), d("2026-03-01"));
+    }
 }

@@ -287,6 +287,15 @@ async fn card_purchases_add_nothing_card_payments_add_and_a_reassignment_moves_p
         .get(DETAILS, "offset=-1")
         .await
         .err(400, "CBC.0100");
+    // A month later, the whole month reads from the monthly rollup: the same amounts.
+    app.clock.advance(Duration::days(31));
+    let q = format!("from_month={month}&to_month={month}");
+    assert_eq!(summary(&app, &p, &q).await, perf("20.00/15.00/5.00"));
+    assert_eq!(summary(&app, &m2, &q).await, perf("14.00/14.00/0.00"));
+    let r = app.signed(&p).get(BY_MANAGER, &q).await;
+    assert_eq!(r.ok()["performance_amount"].to_string(), "20.00");
+    let r = app.signed(&m1).get(BY_SERVICE, &q).await;
+    assert_eq!(r.ok()["items"][0]["consumption_amount"].to_string(), "5.00");
     // Tenants never see each other's: another partner naming A sees nothing.
     let other = app.create_partner("solution_provider", None).await;
     assert_eq!(summary(&app, &other, &only_a).await, perf("0.00/0.00/0.00"));

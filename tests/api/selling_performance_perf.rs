@@ -62,7 +62,17 @@ async fn the_consumption_and_performance_dashboards_answer_within_50ms_p99_on_10
         .await
         .unwrap();
     }
-    for t in ["performance_day", "consumption_day"] {
+    sqlx::query(
+        "insert into consumption_month (partner_id, month, manager_id, service_type_code, official_amount,
+             payable, coupon, cash_coupon, card, cash, credit, debt, writeoff, records)
+         select partner_id, date_trunc('month', day)::date, manager_id, service_type_code,
+                sum(official_amount), sum(payable), 0, 0, sum(card), sum(cash), 0, 0, 0, sum(records)
+         from consumption_day group by 1, 2, 3, 4",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    for t in ["performance_day", "consumption_day", "consumption_month"] {
         sqlx::query(&format!("vacuum analyze {t}"))
             .execute(&app.pool)
             .await
