@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod opportunities;
 pub mod organisation;
 pub mod partners;
+pub mod performance;
 pub mod resource_bills;
 pub mod tasks;
 pub mod usage;

@@ -379,7 +379,8 @@ pub async fn add_to_sums(conn: &mut PgConnection, rs: &[NewFeeRecord]) -> sqlx::
         );
         q.build().execute(&mut *conn).await?;
     }
-    Ok(())
+    // The daily performance and consumption rollups (migration 0017), in the same transaction.
+    crate::db::performance::add_to_days(conn, rs).await
 }
 
 /// Marks coupons used up (status 3) and cards used up (status 2) whose balance reached 0, and

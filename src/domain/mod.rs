@@ -6,6 +6,7 @@ pub mod events;
 pub mod ids;
 pub mod money;
 pub mod net;
+pub mod performance;
 pub mod permissions;
 pub mod rating;
 pub mod selling;

@@ -27,7 +27,7 @@ pub const ITEMS: &[(&str, &str)] = &[
     ("coupon:write", "issue and reclaim coupons and quotas"),
     (
         "billing:read",
-        "sub-customers' consumption: monthly sums, fee records, consuming customers, export",
+        "sub-customers' consumption: monthly sums, fee records, consuming customers, export; performance and its dashboards",
     ),
     (
         "event:read",

@@ -217,6 +217,10 @@ fn signed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(v2::tasks::list_sales_tasks))
         .routes(routes!(v2::tasks::handle_sales_task))
         .routes(routes!(v2::dashboards::show_customer_dashboard))
+        .routes(routes!(v2::dashboards::show_consumption_dashboard))
+        .routes(routes!(v2::dashboards::show_performance_dashboard))
+        .routes(routes!(v2::performance::show_performance_summary))
+        .routes(routes!(v2::performance::list_performance_details))
         .merge(v2::resource_bills::routes())
 }
 

@@ -469,6 +469,26 @@ pub const ROUTES: &[(&str, &str, Required)] = &[
         "/v2/partners/dashboards/customers",
         Required::Item("customer:read"),
     ),
+    (
+        "GET",
+        "/v2/partners/dashboards/consumption",
+        Required::Item("billing:read"),
+    ),
+    (
+        "GET",
+        "/v2/partners/dashboards/performance",
+        Required::Item("billing:read"),
+    ),
+    (
+        "GET",
+        "/v2/partners/performance/summary",
+        Required::Item("billing:read"),
+    ),
+    (
+        "GET",
+        "/v2/partners/performance/details",
+        Required::Item("billing:read"),
+    ),
 ];
 
 pub fn required(method: &Method, route: &str) -> Option<Required> {

@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod opportunities;
 pub mod organisation;
 pub mod partners;
+pub mod performance;
 pub mod realname;
 pub mod resource_bills;
 pub mod sms;

@@ -29,5 +29,7 @@ mod resource_bills;
 mod selling_dashboard_perf;
 mod selling_leads;
 mod selling_opportunities;
+mod selling_performance;
+mod selling_performance_perf;
 mod selling_warnings;
 mod webhooks;

@@ -12,6 +12,7 @@ pub mod leads;
 pub mod lifecycle;
 pub mod opportunities;
 pub mod partners;
+pub mod performance;
 pub mod realname;
 pub mod resource_bills;
 pub mod tasks;
