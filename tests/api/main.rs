@@ -20,6 +20,8 @@ mod funding;
 mod hardening;
 mod ledger;
 mod lifecycle;
+mod money_out;
+mod money_out_bills;
 mod organisation;
 mod pg_crash;
 mod platform;
