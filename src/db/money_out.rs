@@ -91,20 +91,53 @@ pub async fn list_recharges(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<RechargeRow>)> {
+    let eq = [
+        ("status", f.status.as_deref()),
+        ("method", f.method.as_deref()),
+    ];
+    page(
+        conn,
+        "recharge",
+        RECHARGE_COLUMNS,
+        "",
+        partner_id,
+        &eq,
+        offset,
+        limit,
+    )
+    .await
+}
+
+/// One page (newest first) of a partner's rows of `table` matching the `eq` filters (column,
+/// value; `None` = no filter) and the fixed condition `extra` (`"… and "` or `""`), with the
+/// total. Each filter set is served by a `(partner_id[, status], created_at)` index.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn page<T>(
+    conn: &mut PgConnection,
+    table: &str,
+    columns: &str,
+    extra: &str,
+    partner_id: &str,
+    eq: &[(&str, Option<&str>)],
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(i64, Vec<T>)>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
     let filtered = |qb: &mut QueryBuilder<'_, Postgres>| {
-        qb.push(" from recharge where partner_id = ")
+        qb.push(format!(" from {table} where {extra}partner_id = "))
             .push_bind(partner_id.to_string());
-        if let Some(s) = &f.status {
-            qb.push(" and status = ").push_bind(s.clone());
-        }
-        if let Some(m) = &f.method {
-            qb.push(" and method = ").push_bind(m.clone());
+        for (col, v) in eq {
+            if let Some(v) = v {
+                qb.push(format!(" and {col} = ")).push_bind(v.to_string());
+            }
         }
     };
     let mut count = QueryBuilder::new("select count(*)");
     filtered(&mut count);
     let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
-    let mut qb = QueryBuilder::new(format!("select {RECHARGE_COLUMNS}"));
+    let mut qb = QueryBuilder::new(format!("select {columns}"));
     filtered(&mut qb);
     qb.push(" order by created_at desc, id desc offset ")
         .push_bind(offset)
@@ -365,27 +398,22 @@ pub async fn list_withdrawals(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<WithdrawalRow>)> {
-    let filtered = |qb: &mut QueryBuilder<'_, Postgres>| {
-        qb.push(" from withdrawal where deleted_at is null and partner_id = ")
-            .push_bind(partner_id.to_string());
-        if let Some(s) = &f.status {
-            qb.push(" and status = ").push_bind(s.clone());
-        }
-        if let Some(t) = &f.withdrawal_type {
-            qb.push(" and withdrawal_type = ").push_bind(t.clone());
-        }
-    };
-    let mut count = QueryBuilder::new("select count(*)");
-    filtered(&mut count);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
-    let mut qb = QueryBuilder::new(format!("select {WITHDRAWAL_COLUMNS}"));
-    filtered(&mut qb);
-    qb.push(" order by created_at desc, id desc offset ")
-        .push_bind(offset)
-        .push(" limit ")
-        .push_bind(limit);
-    let rows = qb.build_query_as().fetch_all(conn).await?;
-    Ok((total, rows))
+    let eq = [
+        ("status", f.status.as_deref()),
+        ("withdrawal_type", f.withdrawal_type.as_deref()),
+    ];
+    let extra = "deleted_at is null and ";
+    page(
+        conn,
+        "withdrawal",
+        WITHDRAWAL_COLUMNS,
+        extra,
+        partner_id,
+        &eq,
+        offset,
+        limit,
+    )
+    .await
 }
 
 /// The partner's withdrawal verification mobile, when it enabled verification.

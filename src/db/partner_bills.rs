@@ -324,22 +324,16 @@ pub async fn list_invoices(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<InvoiceRow>)> {
-    let filtered = |qb: &mut QueryBuilder<'_, Postgres>| {
-        qb.push(" from invoice where partner_id = ")
-            .push_bind(partner_id.to_string());
-        if let Some(s) = status {
-            qb.push(" and status = ").push_bind(s.to_string());
-        }
-    };
-    let mut count = QueryBuilder::new("select count(*)");
-    filtered(&mut count);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
-    let mut qb = QueryBuilder::new(format!("select {INVOICE_COLUMNS}"));
-    filtered(&mut qb);
-    qb.push(" order by created_at desc, id desc offset ")
-        .push_bind(offset)
-        .push(" limit ")
-        .push_bind(limit);
-    let rows = qb.build_query_as().fetch_all(conn).await?;
-    Ok((total, rows))
+    let eq = [("status", status)];
+    super::money_out::page(
+        conn,
+        "invoice",
+        INVOICE_COLUMNS,
+        "",
+        partner_id,
+        &eq,
+        offset,
+        limit,
+    )
+    .await
 }

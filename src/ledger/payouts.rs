@@ -41,10 +41,21 @@ pub async fn grant_rebate(
 ) -> Result<JournalId, LedgerError> {
     let src = AccountRef::system(Purpose::RebateSource);
     let dst = AccountRef::new(partner_id, Purpose::PartnerRebate);
-    let locked = lock_accounts(conn, &[src, dst]).await?;
+    transfer(conn, src, dst, amount, entry).await
+}
+
+/// `amount` from `from` to `to` (floors checked by [`post`]).
+async fn transfer(
+    conn: &mut PgConnection,
+    from: AccountRef<'_>,
+    to: AccountRef<'_>,
+    amount: Amount,
+    entry: &Entry<'_>,
+) -> Result<JournalId, LedgerError> {
+    let locked = lock_accounts(conn, &[from, to]).await?;
     let postings = [
-        (find(&locked, src).id, -amount.fen()),
-        (find(&locked, dst).id, amount.fen()),
+        (find(&locked, from).id, -amount.fen()),
+        (find(&locked, to).id, amount.fen()),
     ];
     post(conn, entry, &locked, &postings).await
 }
@@ -83,12 +94,7 @@ pub async fn release(
     entry: &Entry<'_>,
 ) -> Result<JournalId, LedgerError> {
     let (bal, hold) = (pot.balance(partner_id), pot.hold(partner_id));
-    let locked = lock_accounts(conn, &[bal, hold]).await?;
-    let postings = [
-        (find(&locked, hold).id, -amount.fen()),
-        (find(&locked, bal).id, amount.fen()),
-    ];
-    post(conn, entry, &locked, &postings).await
+    transfer(conn, hold, bal, amount, entry).await
 }
 
 /// A paid withdrawal: its hold leaves for the vendor's payouts account.
@@ -100,12 +106,7 @@ pub async fn pay_out(
     entry: &Entry<'_>,
 ) -> Result<JournalId, LedgerError> {
     let (hold, out) = (pot.hold(partner_id), AccountRef::system(Purpose::Payouts));
-    let locked = lock_accounts(conn, &[hold, out]).await?;
-    let postings = [
-        (find(&locked, hold).id, -amount.fen()),
-        (find(&locked, out).id, amount.fen()),
-    ];
-    post(conn, entry, &locked, &postings).await
+    transfer(conn, hold, out, amount, entry).await
 }
 
 /// Repays `amount` of used credit from the partner's cash (cash → its credit account). `None`

@@ -29,7 +29,7 @@ use crate::{
     },
     error::{codes, is_constraint, ApiError, ApiResult},
     ledger::{self, Entry, JournalKind},
-    service::{auth::PartnerCaller, idempotency::Effect},
+    service::{auth::PartnerCaller, idempotency::Effect, money_out::HistoryItem},
     state::App,
 };
 
@@ -286,13 +286,7 @@ pub struct InvoiceView {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub bill_cycles: Vec<(NaiveDate, i64)>,
-    pub history: Vec<(
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-        chrono::DateTime<chrono::Utc>,
-    )>,
+    pub history: Vec<HistoryItem>,
 }
 
 pub async fn view(conn: &mut PgConnection, i: InvoiceRow) -> ApiResult<InvoiceView> {
@@ -300,7 +294,7 @@ pub async fn view(conn: &mut PgConnection, i: InvoiceRow) -> ApiResult<InvoiceVi
     let history = db::money_out::events(conn, EventTable::Invoice, &i.id)
         .await?
         .into_iter()
-        .map(|e| (e.from_status, e.to_status, e.actor, e.note, e.created_at))
+        .map(HistoryItem::from)
         .collect();
     Ok(InvoiceView {
         id: i.id,

@@ -27,7 +27,6 @@ use crate::{
     service::{
         auth::PartnerCaller,
         idempotency,
-        money_out::HistoryItem,
         partner_bills::{self as svc, CycleBill, InvoiceView, NewInvoice},
     },
     state::AppState,
@@ -266,19 +265,7 @@ pub fn invoice_info(v: InvoiceView) -> InvoiceInfo {
             .collect(),
         created_at: format_ts(v.created_at),
         updated_at: format_ts(v.updated_at),
-        history: v
-            .history
-            .into_iter()
-            .map(|(from_status, to_status, actor, note, created_at)| {
-                HistoryEntry::from(HistoryItem {
-                    from_status,
-                    to_status,
-                    actor,
-                    note,
-                    created_at,
-                })
-            })
-            .collect(),
+        history: v.history.into_iter().map(HistoryEntry::from).collect(),
     }
 }
 
