@@ -46,6 +46,8 @@ pub struct Config {
     pub idempotency: IdempotencyConfig,
     pub events: EventsConfig,
     pub webhooks: WebhooksConfig,
+    #[serde(default)]
+    pub withdrawals: WithdrawalsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -173,6 +175,19 @@ pub struct CustomersConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct WithdrawalsConfig {
+    /// Days a confirmed top-up stays "unposted" (未入账) before it counts as withdrawable.
+    pub clearing_days: i64,
+}
+
+impl Default for WithdrawalsConfig {
+    fn default() -> Self {
+        WithdrawalsConfig { clearing_days: 7 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IdempotencyConfig {
     /// How long a stored `Idempotency-Key` outcome is kept and replayed, in hours. After that the
     /// key is forgotten: a request reusing it runs as a new request.
@@ -257,6 +272,7 @@ impl Default for Config {
                 request_timeout_secs: 10,
                 poll_interval_ms: 1000,
             },
+            withdrawals: WithdrawalsConfig::default(),
         }
     }
 }
@@ -400,6 +416,9 @@ impl Config {
         }
         if !(1..=24 * 365).contains(&self.idempotency.retention_hours) {
             return bad("idempotency.retention_hours must be between 1 and 8760");
+        }
+        if !(0..=365).contains(&self.withdrawals.clearing_days) {
+            return bad("withdrawals.clearing_days must be between 0 and 365");
         }
         if !(1..=3650).contains(&self.events.retention_days) {
             return bad("events.retention_days must be between 1 and 3650");

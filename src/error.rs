@@ -173,6 +173,23 @@ pub mod codes {
     pub const WARNING_HANDLED: &str = "CBC.99012009";
     pub const TASK_NOT_FOUND: &str = "CBC.99012010";
     pub const TASK_DONE: &str = "CBC.99012011";
+    // Money out (issue 11): CBC.99013xxx.
+    pub const RECHARGE_NOT_FOUND: &str = "CBC.99013001";
+    pub const RECHARGE_STATE: &str = "CBC.99013002";
+    pub const WITHDRAWAL_NOT_FOUND: &str = "CBC.99013003";
+    pub const WITHDRAWAL_STATE: &str = "CBC.99013004";
+    pub const WITHDRAWAL_EXCEEDS_WITHDRAWABLE: &str = "CBC.99013005";
+    pub const REBATE_INVOICE_REQUIRED: &str = "CBC.99013006";
+    pub const INVOICE_NOT_FOUND: &str = "CBC.99013007";
+    pub const INVOICE_STATE: &str = "CBC.99013008";
+    pub const INVOICE_SPECIAL_NEEDS_ENTERPRISE: &str = "CBC.99013009";
+    pub const INVOICE_MEDIUM_NOT_ALLOWED: &str = "CBC.99013010";
+    pub const ALREADY_INVOICED: &str = "CBC.99013011";
+    pub const CYCLE_NOT_POSTED: &str = "CBC.99013012";
+    pub const NOTHING_TO_INVOICE: &str = "CBC.99013013";
+    pub const ORDER_NOT_FOUND: &str = "CBC.99013014";
+    pub const REPAYMENT_EXCEEDS_USED_CREDIT: &str = "CBC.99013015";
+    pub const INVOICE_TAX_ID_REQUIRED: &str = "CBC.99013016";
 
     /// Every business code above (to rebuild a stored error on an idempotent replay).
     pub const ALL: &[&str] = &[
@@ -238,6 +255,22 @@ pub mod codes {
         WARNING_HANDLED,
         TASK_NOT_FOUND,
         TASK_DONE,
+        RECHARGE_NOT_FOUND,
+        RECHARGE_STATE,
+        WITHDRAWAL_NOT_FOUND,
+        WITHDRAWAL_STATE,
+        WITHDRAWAL_EXCEEDS_WITHDRAWABLE,
+        REBATE_INVOICE_REQUIRED,
+        INVOICE_NOT_FOUND,
+        INVOICE_STATE,
+        INVOICE_SPECIAL_NEEDS_ENTERPRISE,
+        INVOICE_MEDIUM_NOT_ALLOWED,
+        ALREADY_INVOICED,
+        CYCLE_NOT_POSTED,
+        NOTHING_TO_INVOICE,
+        ORDER_NOT_FOUND,
+        REPAYMENT_EXCEEDS_USED_CREDIT,
+        INVOICE_TAX_ID_REQUIRED,
     ];
 }
 

@@ -5,6 +5,7 @@ pub mod deduction;
 pub mod events;
 pub mod ids;
 pub mod money;
+pub mod money_out;
 pub mod net;
 pub mod performance;
 pub mod permissions;
@@ -12,6 +13,7 @@ pub mod rating;
 pub mod selling;
 pub mod time;
 pub mod validate;
+pub mod withdrawable;
 
 pub use ids::{new_access_key, new_account_id, new_secret_key, AccountId};
 pub use money::Amount;

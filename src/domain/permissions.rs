@@ -27,7 +27,7 @@ pub const ITEMS: &[(&str, &str)] = &[
     ("coupon:write", "issue and reclaim coupons and quotas"),
     (
         "billing:read",
-        "sub-customers' consumption: monthly sums, fee records, consuming customers, export; performance and its dashboards",
+        "sub-customers' consumption: monthly sums, fee records, consuming customers, export; performance and its dashboards; the partner bill and invoices",
     ),
     (
         "event:read",
@@ -53,6 +53,14 @@ pub const ITEMS: &[(&str, &str)] = &[
     ),
     ("task:read", "sales-expansion tasks"),
     ("task:write", "record sales-expansion task results"),
+    (
+        "invoice:write",
+        "request invoices for posted partner-bill cycles",
+    ),
+    (
+        "withdrawal:write",
+        "request, cancel and delete withdrawals (never a supervisor or a customer manager)",
+    ),
 ];
 
 pub fn is_item(s: &str) -> bool {

@@ -88,6 +88,7 @@ impl Modify for SecuritySchemes {
         (name = "organisation", description = "A partner's operators, roles (permission items) and customer managers (extension)"),
         (name = "funding", description = "Balances, funding and reclaiming, adjust and account-change records"),
         (name = "coupons", description = "Coupon quotas, partner coupons, customer coupon views"),
+        (name = "money-out", description = "Top-ups, the partner bill, invoices, withdrawals with held funds, credit repayment (extension)"),
         (name = "events", description = "The event feed and signed webhooks (extension)"),
         (name = "selling", description = "Opportunities (PO reported by the partner, HO shared by the vendor) leads, customer warnings, sales-expansion tasks, dashboards (extension)"),
         (name = "catalogue", description = "Service, resource and usage types, measure units, conversions, price inquiries"),
@@ -222,6 +223,8 @@ fn signed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(v2::performance::show_performance_summary))
         .routes(routes!(v2::performance::list_performance_details))
         .merge(v2::resource_bills::routes())
+        .merge(v2::money_out::routes())
+        .merge(v2::partner_bills::routes())
 }
 
 fn admin_routes() -> OpenApiRouter<AppState> {
@@ -281,6 +284,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::coupons::freeze_coupon_quota))
         .routes(routes!(admin::coupons::unfreeze_coupon_quota))
         .merge(admin::usage::routes())
+        .merge(admin::money_out::routes())
         .routes(routes!(
             admin::selling::create_ho_opportunity,
             admin::selling::list_all_opportunities

@@ -12,6 +12,7 @@
 //!   business rows and money commit or roll back together.
 
 pub mod audit;
+pub mod payouts;
 mod repo;
 pub mod usage;
 
@@ -64,6 +65,14 @@ pub enum Purpose {
     StoredValueCard,
     /// System: coupon value spent on consumption.
     CouponValueUsed,
+    /// A partner's incentive rebate balance (granted by the vendor); floor 0.
+    PartnerRebate,
+    /// A partner's cash held by pending withdrawals; floor 0.
+    WithdrawalHold,
+    /// A partner's rebate held by pending rebate withdrawals; floor 0.
+    RebateWithdrawalHold,
+    /// System: where rebates come from (no floor).
+    RebateSource,
 }
 
 impl Purpose {
@@ -85,6 +94,10 @@ impl Purpose {
             Purpose::CustomerDebt => "customer_debt",
             Purpose::StoredValueCard => "stored_value_card",
             Purpose::CouponValueUsed => "coupon_value_used",
+            Purpose::PartnerRebate => "partner_rebate",
+            Purpose::WithdrawalHold => "withdrawal_hold",
+            Purpose::RebateWithdrawalHold => "rebate_withdrawal_hold",
+            Purpose::RebateSource => "rebate_source",
         }
     }
 
@@ -109,7 +122,8 @@ impl Purpose {
             | Purpose::UsageCharged
             | Purpose::Payouts
             | Purpose::CustomerDebt
-            | Purpose::CouponValueUsed => None,
+            | Purpose::CouponValueUsed
+            | Purpose::RebateSource => None,
             _ => Some(0),
         }
     }
@@ -171,6 +185,16 @@ pub enum JournalKind {
     CustomerDeposit,
     /// The vendor sets a customer's own credit line.
     CustomerCreditLine,
+    /// The vendor grants a partner an incentive rebate.
+    RebateGrant,
+    /// A withdrawal request holds the amount (balance → hold).
+    WithdrawalHold,
+    /// A rejected or cancelled withdrawal releases its hold (hold → balance).
+    WithdrawalRelease,
+    /// A paid withdrawal: the hold leaves for the vendor's payouts.
+    WithdrawalPayout,
+    /// A partner repays used credit from its cash.
+    CreditRepayment,
 }
 
 impl JournalKind {
@@ -197,6 +221,11 @@ impl JournalKind {
             JournalKind::CardSale => "card_sale",
             JournalKind::CustomerDeposit => "customer_deposit",
             JournalKind::CustomerCreditLine => "customer_credit_line",
+            JournalKind::RebateGrant => "rebate_grant",
+            JournalKind::WithdrawalHold => "withdrawal_hold",
+            JournalKind::WithdrawalRelease => "withdrawal_release",
+            JournalKind::WithdrawalPayout => "withdrawal_payout",
+            JournalKind::CreditRepayment => "credit_repayment",
         }
     }
 }

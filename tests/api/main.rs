@@ -21,6 +21,8 @@ mod hardening;
 mod ledger;
 mod lifecycle;
 mod list_scale;
+mod money_out;
+mod money_out_bills;
 mod organisation;
 mod pg_crash;
 mod pgbouncer;

@@ -3,6 +3,7 @@
 pub mod catalogue;
 pub mod coupons;
 pub mod money;
+pub mod money_out;
 pub mod realname;
 pub mod selling;
 pub mod usage;
