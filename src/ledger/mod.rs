@@ -458,6 +458,23 @@ pub async fn write_planned(
     Ok(())
 }
 
+/// `amount` from `from` to `to`, the two accounts locked in the one lock order (floors checked by
+/// [`post`]): the plain two-posting journal the ledger's simple moves share.
+async fn transfer(
+    conn: &mut PgConnection,
+    from: AccountRef<'_>,
+    to: AccountRef<'_>,
+    amount: Amount,
+    entry: &Entry<'_>,
+) -> Result<JournalId, LedgerError> {
+    let locked = lock_accounts(conn, &[from, to]).await?;
+    let postings = [
+        (find(&locked, from).id, -amount.fen()),
+        (find(&locked, to).id, amount.fen()),
+    ];
+    post(conn, entry, &locked, &postings).await
+}
+
 /// Vendor deposit: vendor deposits → the partner's cash.
 pub async fn deposit(
     conn: &mut PgConnection,
@@ -467,12 +484,7 @@ pub async fn deposit(
 ) -> Result<JournalId, LedgerError> {
     let src = AccountRef::system(Purpose::VendorDeposits);
     let dst = AccountRef::new(partner_id, Purpose::PartnerCash);
-    let locked = lock_accounts(conn, &[src, dst]).await?;
-    let postings = [
-        (find(&locked, src).id, -amount.fen()),
-        (find(&locked, dst).id, amount.fen()),
-    ];
-    post(conn, entry, &locked, &postings).await
+    transfer(conn, src, dst, amount, entry).await
 }
 
 /// Moves `amount` from a partner's fundable balance (cash above its designated amount first,
@@ -662,12 +674,7 @@ pub async fn move_coupon_quota(
             "coupon quota moves between quota accounts",
         ));
     }
-    let locked = lock_accounts(conn, &[from, to]).await?;
-    let postings = [
-        (find(&locked, from).id, -amount.fen()),
-        (find(&locked, to).id, amount.fen()),
-    ];
-    post(conn, entry, &locked, &postings).await
+    transfer(conn, from, to, amount, entry).await
 }
 
 /// The whole balance of a quota account (owned by the quota id), locked.

@@ -7,7 +7,9 @@
 
 use sqlx::PgConnection;
 
-use super::{find, lock_accounts, post, repo, AccountRef, Entry, JournalId, LedgerError, Purpose};
+use super::{
+    find, lock_accounts, post, repo, transfer, AccountRef, Entry, JournalId, LedgerError, Purpose,
+};
 use crate::domain::Amount;
 
 /// Which balance a withdrawal draws on.
@@ -42,22 +44,6 @@ pub async fn grant_rebate(
     let src = AccountRef::system(Purpose::RebateSource);
     let dst = AccountRef::new(partner_id, Purpose::PartnerRebate);
     transfer(conn, src, dst, amount, entry).await
-}
-
-/// `amount` from `from` to `to` (floors checked by [`post`]).
-async fn transfer(
-    conn: &mut PgConnection,
-    from: AccountRef<'_>,
-    to: AccountRef<'_>,
-    amount: Amount,
-    entry: &Entry<'_>,
-) -> Result<JournalId, LedgerError> {
-    let locked = lock_accounts(conn, &[from, to]).await?;
-    let postings = [
-        (find(&locked, from).id, -amount.fen()),
-        (find(&locked, to).id, amount.fen()),
-    ];
-    post(conn, entry, &locked, &postings).await
 }
 
 /// Holds `amount` for a withdrawal: balance → hold, when the balance above its floor, less

@@ -9,7 +9,7 @@
 use sqlx::PgConnection;
 
 use super::{
-    find, held, lock_accounts, post, repo, AccountRef, Entry, JournalId, LedgerError, Locked,
+    held, lock_accounts, repo, transfer, AccountRef, Entry, JournalId, LedgerError, Locked,
     Planned, Purpose,
 };
 use crate::domain::Amount;
@@ -271,12 +271,7 @@ async fn move_in(
     entry: &Entry<'_>,
 ) -> Result<JournalId, LedgerError> {
     let src = AccountRef::system(Purpose::VendorDeposits);
-    let locked = lock_accounts(conn, &[src, to]).await?;
-    let postings = [
-        (find(&locked, src).id, -amount.fen()),
-        (find(&locked, to).id, amount.fen()),
-    ];
-    post(conn, entry, &locked, &postings).await
+    transfer(conn, src, to, amount, entry).await
 }
 
 /// Sets a customer's own credit line (see [`super::set_credit_line`] for a partner's).
