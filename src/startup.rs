@@ -125,14 +125,12 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = http::router(self.state.clone());
-        let sweeper = tokio::spawn(sweep_idempotency_keys(self.state.clone()));
+        let rules = tokio::spawn(run_time_rules(self.state.clone()));
         let webhooks = crate::service::webhooks::spawn_background(self.state.clone());
-        let expirer = tokio::spawn(expire_opportunities(self.state.clone()));
         let served = http::serve::serve(self.listener, router, &self.state.config.http, shutdown)
             .await
             .context("serving HTTP");
-        sweeper.abort();
-        expirer.abort();
+        rules.abort();
         webhooks.iter().for_each(|t| t.abort());
         served?;
         self.state.db.close().await;
@@ -140,37 +138,17 @@ impl Application {
     }
 }
 
-/// Deletes expired `Idempotency-Key` outcomes every ten minutes while the server runs.
-async fn sweep_idempotency_keys(state: AppState) {
-    let mut every = tokio::time::interval(Duration::from_secs(600));
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        match crate::service::idempotency::sweep_expired(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "expired idempotency keys swept"),
-            Err(e) => tracing::warn!(error = ?e.source, "idempotency key sweep failed"),
-        }
-    }
-}
-
-/// Every minute (by the app clock): takes back HO opportunities past their acceptance deadline
-/// and raises the customer warnings the data calls for (low balances, un-associations). Reads
-/// evaluate both lazily too, so the minute is only how soon it happens unasked.
-async fn expire_opportunities(state: AppState) {
+/// Runs every time-driven rule ([`crate::service::time_rules::run_all`]) once a minute by the
+/// app clock while the server runs. Reads evaluate their rules lazily too, so the minute is only
+/// how soon a rule happens unasked.
+async fn run_time_rules(state: AppState) {
     let mut every = tokio::time::interval(Duration::from_secs(60));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        match crate::service::opportunities::expire_overdue(&state, None).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(expired = n, "unanswered HO opportunities taken back"),
-            Err(e) => tracing::warn!(error = ?e.source, "opportunity expiry failed"),
-        }
-        match crate::service::warnings::scan(&state, None).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(raised = n, "customer warnings raised"),
-            Err(e) => tracing::warn!(error = ?e.source, "customer warning scan failed"),
+        match crate::service::time_rules::run_all(&state).await {
+            Ok(pass) => tracing::debug!(?pass, "time-driven rules ran"),
+            Err(e) => tracing::warn!(error = ?e.source, "time-driven rules failed"),
         }
     }
 }

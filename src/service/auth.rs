@@ -92,6 +92,35 @@ pub struct CustomerCaller {
     pub account_id: String,
     pub login_name: String,
     pub partner_id: Option<String>,
+    /// Set when a partner acts as this customer with an assume-role token: the partner is the
+    /// actor every record names, within the authorised scope.
+    pub acting: Option<ActingPartner>,
+}
+
+/// The partner behind an assume-role token, and what the customer's authorisation lets it do.
+#[derive(Debug, Clone)]
+pub struct ActingPartner {
+    pub partner_id: String,
+    pub authorization_id: String,
+    /// `order` or `order_and_resource`.
+    pub scope: String,
+}
+
+impl CustomerCaller {
+    /// Who acts: the partner behind an assume-role token, else the customer itself.
+    pub fn actor_id(&self) -> &str {
+        self.acting
+            .as_ref()
+            .map_or(&self.account_id, |a| &a.partner_id)
+    }
+    /// `partner` for an assume-role token, else `customer`.
+    pub fn actor_kind(&self) -> &'static str {
+        if self.acting.is_some() {
+            "partner"
+        } else {
+            "customer"
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -117,7 +146,7 @@ impl Caller {
     pub fn principal_id(&self) -> &str {
         match self {
             Caller::Partner(p) => p.actor_id(),
-            Caller::Customer(c) => &c.account_id,
+            Caller::Customer(c) => c.actor_id(),
         }
     }
 }
@@ -205,6 +234,7 @@ async fn caller_of(app: &App, acc: db::accounts::CallerRow) -> ApiResult<Option<
             partner_id: acc.customer_partner_id,
             account_id: acc.id,
             login_name: acc.login_name,
+            acting: None,
         }),
     }))
 }

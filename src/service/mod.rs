@@ -25,6 +25,7 @@ pub mod realname;
 pub mod resource_bills;
 pub mod sms;
 pub mod tasks;
+pub mod time_rules;
 pub mod usage;
 pub mod usage_money;
 pub mod verification;
