@@ -48,6 +48,17 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     #[serde(default)]
     pub withdrawals: WithdrawalsConfig,
+    #[serde(default)]
+    pub sandbox: SandboxConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// A movable clock (`GET`/`POST /admin/v1/clock`): system time plus a forward-only offset;
+    /// moving it runs every time-driven rule for the time passed. Sandboxes only: refused
+    /// unless `dev = true`, and refused with `sms.sender = "webhook"` (real messages).
+    pub clock: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -273,6 +284,7 @@ impl Default for Config {
                 poll_interval_ms: 1000,
             },
             withdrawals: WithdrawalsConfig::default(),
+            sandbox: SandboxConfig::default(),
         }
     }
 }
@@ -432,6 +444,18 @@ impl Config {
         if self.webhooks.max_concurrency > 256 {
             return bad("webhooks.max_concurrency must be at most 256");
         }
+        // A production deployment is one without development mode (its secrets are its own)
+        // or one that sends real SMS; a clock that jumps ahead never runs there.
+        if self.sandbox.clock && !self.dev {
+            return bad(
+                "sandbox.clock requires dev = true (a movable clock is never for production)",
+            );
+        }
+        if self.sandbox.clock && self.sms.sender == SmsSenderKind::Webhook {
+            return bad(
+                "sandbox.clock is refused with sms.sender = \"webhook\" (production settings)",
+            );
+        }
         Ok(())
     }
 }
@@ -479,6 +503,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("secret_encryption_key"));
+    }
+
+    #[test]
+    fn the_sandbox_clock_is_refused_with_production_settings() {
+        let mut cfg = Config::default();
+        cfg.sandbox.clock = true;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("sandbox.clock requires dev"), "{err}");
+        cfg.dev = true;
+        cfg.validate().unwrap();
+        cfg.sms.sender = SmsSenderKind::Webhook;
+        cfg.sms.webhook_url = Some("https://sms.example.com/send".into());
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("sms.sender"), "{err}");
+        cfg.sandbox.clock = false;
+        cfg.validate().unwrap();
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub enum Code {
     PreconditionRequired,
     /// A business code answered with HTTP 400.
     Business(&'static str),
+    /// A business code answered with HTTP 403 (assume-role tokens without an authorisation or
+    /// outside its scope).
+    Forbidden(&'static str),
 }
 
 impl Code {
@@ -56,7 +59,9 @@ impl Code {
             Code::InvalidParameter | Code::ParameterInvalid | Code::Business(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Code::IllegalOperation | Code::AccessDenied => StatusCode::FORBIDDEN,
+            Code::IllegalOperation | Code::AccessDenied | Code::Forbidden(_) => {
+                StatusCode::FORBIDDEN
+            }
             Code::TokenInvalid | Code::SignatureInvalid => StatusCode::UNAUTHORIZED,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -89,7 +94,7 @@ impl Code {
             Code::IdempotencyKeyReused => "CBC.0101",
             Code::PreconditionFailed => "CBC.99012004",
             Code::PreconditionRequired => "CBC.99012005",
-            Code::Business(code) => code,
+            Code::Business(code) | Code::Forbidden(code) => code,
         }
     }
 }
@@ -190,6 +195,16 @@ pub mod codes {
     pub const ORDER_NOT_FOUND: &str = "CBC.99013014";
     pub const REPAYMENT_EXCEEDS_USED_CREDIT: &str = "CBC.99013015";
     pub const INVOICE_TAX_ID_REQUIRED: &str = "CBC.99013016";
+    // Customer authorisations, assume-role tokens, the sandbox clock (issue 10): CBC.99014xxx.
+    pub const AUTHORIZATION_NOT_FOUND: &str = "CBC.99014001";
+    pub const AUTHORIZATION_OPEN_EXISTS: &str = "CBC.99014002";
+    pub const AUTHORIZATION_NOT_PENDING: &str = "CBC.99014003";
+    pub const AUTHORIZATION_NOT_REVOCABLE: &str = "CBC.99014004";
+    /// 403: no approved, unexpired authorisation behind an assume-role request or token.
+    pub const NO_AUTHORIZATION: &str = "CBC.99014005";
+    /// 403: the route is outside the assume-role token's authorised scope.
+    pub const OUTSIDE_AUTHORIZED_SCOPE: &str = "CBC.99014006";
+    pub const CLOCK_BACKWARDS: &str = "CBC.99014010";
 
     /// Every business code above (to rebuild a stored error on an idempotent replay).
     pub const ALL: &[&str] = &[
@@ -271,6 +286,11 @@ pub mod codes {
         ORDER_NOT_FOUND,
         REPAYMENT_EXCEEDS_USED_CREDIT,
         INVOICE_TAX_ID_REQUIRED,
+        AUTHORIZATION_NOT_FOUND,
+        AUTHORIZATION_OPEN_EXISTS,
+        AUTHORIZATION_NOT_PENDING,
+        AUTHORIZATION_NOT_REVOCABLE,
+        CLOCK_BACKWARDS,
     ];
 }
 

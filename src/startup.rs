@@ -16,7 +16,7 @@ use crate::{
     crypto::SecretBox,
     http,
     service::sms::SmsSender,
-    state::{App, AppState, Clock, SystemClock},
+    state::{App, AppState, Clock, SandboxClock, SystemClock},
 };
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -95,11 +95,16 @@ impl Application {
             )?,
             _ => http::ratelimit::RateLimiter::new(config.http.rate_limit_per_minute),
         };
+        let mut clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
+        if config.sandbox.clock {
+            tracing::warn!("sandbox.clock: the clock moves forward on POST /admin/v1/clock");
+            clock = Arc::new(SandboxClock::new(clock));
+        }
         let state = AppState(Arc::new(App {
             db: pool,
             config,
             secrets,
-            clock: clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            clock,
             metrics: Default::default(),
             limiter,
             sms,

@@ -1,6 +1,9 @@
 //! Application state shared by every handler: pool, configuration, keys, clock, metrics.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    atomic::{AtomicI64, Ordering},
+    Arc, Mutex,
+};
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -15,6 +18,56 @@ use crate::{
 /// The source of "now". Tests use a [`ManualClock`] to move time instead of sleeping.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
+    /// The clients' time, for transport checks (the `X-Sdk-Date` window): `now` except on a
+    /// sandbox clock moved ahead.
+    fn real_now(&self) -> DateTime<Utc> {
+        self.now()
+    }
+    /// The movable sandbox clock, when this is one (`sandbox.clock = true`).
+    fn sandbox(&self) -> Option<&SandboxClock> {
+        None
+    }
+}
+
+/// A sandbox's clock: another clock (the system's, or a test's) plus an offset that only grows.
+/// Moved by `POST /admin/v1/clock`, which runs the time-driven rules for the time passed.
+pub struct SandboxClock {
+    base: Arc<dyn Clock>,
+    offset_ms: AtomicI64,
+    /// Held by whoever moves the clock, for the whole move and its rules.
+    pub moving: tokio::sync::Mutex<()>,
+}
+
+impl SandboxClock {
+    pub fn new(base: Arc<dyn Clock>) -> Self {
+        SandboxClock {
+            base,
+            offset_ms: AtomicI64::new(0),
+            moving: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// How far ahead of the underlying clock this one is, in whole seconds.
+    pub fn offset_seconds(&self) -> i64 {
+        self.offset_ms.load(Ordering::SeqCst) / 1000
+    }
+
+    /// Moves forward by `ms` milliseconds (negative values are ignored: never backwards).
+    pub fn advance_ms(&self, ms: i64) {
+        self.offset_ms.fetch_add(ms.max(0), Ordering::SeqCst);
+    }
+}
+
+impl Clock for SandboxClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.base.now() + chrono::Duration::milliseconds(self.offset_ms.load(Ordering::SeqCst))
+    }
+    fn real_now(&self) -> DateTime<Utc> {
+        self.base.real_now()
+    }
+    fn sandbox(&self) -> Option<&SandboxClock> {
+        Some(self)
+    }
 }
 
 #[derive(Debug, Default)]

@@ -2,6 +2,7 @@
 //! transaction) and never commit; partner-owned queries take the partner id first.
 
 pub mod accounts;
+pub mod authorizations;
 pub mod bills;
 pub mod catalogue;
 pub mod coupons;

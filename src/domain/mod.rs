@@ -1,5 +1,6 @@
 //! Domain types: identifiers, enums and value types. No I/O lives here.
 
+pub mod assume_role;
 pub mod bill_formula;
 pub mod deduction;
 pub mod events;

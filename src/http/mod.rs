@@ -84,6 +84,7 @@ impl Modify for SecuritySchemes {
         (name = "customers", description = "Sub-customers of a partner"),
         (name = "partners", description = "Resellers of a distributor"),
         (name = "real-name", description = "Real-name authentication of customers"),
+        (name = "authorizations", description = "Customer authorisations of their partner and the assume-role request log (extension)"),
         (name = "association", description = "Association switching, un-association with consent, records (extension)"),
         (name = "organisation", description = "A partner's operators, roles (permission items) and customer managers (extension)"),
         (name = "funding", description = "Balances, funding and reclaiming, adjust and account-change records"),
@@ -118,6 +119,7 @@ fn signed_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(v2::association::customer_approve))
         .routes(routes!(v2::association::customer_reject))
         .routes(routes!(v2::association::customer_request_unassociation))
+        .merge(v2::authorizations::routes())
         .routes(routes!(v2::lifecycle::list_sub_customer_new_tag))
         .routes(routes!(v2::lifecycle::freeze_sub_customers))
         .routes(routes!(v2::lifecycle::unfreeze_sub_customers))
@@ -302,6 +304,20 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         ))
 }
 
+/// The sandbox clock's admin routes: mounted only when the clock is a sandbox clock
+/// (`sandbox.clock = true`); otherwise they answer 404 like any unknown route.
+fn sandbox_routes(state: &AppState) -> OpenApiRouter<AppState> {
+    if state.clock.sandbox().is_some() {
+        admin::clock::routes().route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ))
+    } else {
+        // (A route layer on no routes would panic: there is nothing to guard.)
+        OpenApiRouter::new()
+    }
+}
+
 fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(iam::create_token))
@@ -325,6 +341,7 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             state.clone(),
             auth::require_admin,
         )))
+        .merge(sandbox_routes(state))
         .merge(public_routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -340,6 +357,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(signed_routes())
         .merge(admin_routes())
+        .merge(admin::clock::routes())
         .merge(public_routes())
         .split_for_parts()
         .1

@@ -309,6 +309,53 @@ pub const ROUTES: &[(&str, &str, Required)] = &[
         Required::Anyone,
     ),
     ("POST", "/v2/customers/unassociate", Required::Anyone),
+    // Customer authorisations (issue 10): the partner's main account only.
+    (
+        "POST",
+        "/v2/partners/sub-customers/authorizations",
+        Required::MainAccount,
+    ),
+    (
+        "GET",
+        "/v2/partners/sub-customers/authorizations",
+        Required::MainAccount,
+    ),
+    (
+        "GET",
+        "/v2/partners/sub-customers/authorizations/{authorization_id}",
+        Required::MainAccount,
+    ),
+    (
+        "GET",
+        "/v2/partners/sub-customers/authorizations/{authorization_id}/requests",
+        Required::MainAccount,
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers/authorizations/{authorization_id}/revoke",
+        Required::MainAccount,
+    ),
+    ("GET", "/v2/customers/authorizations", Required::Anyone),
+    (
+        "POST",
+        "/v2/customers/authorizations/{authorization_id}/approve",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/customers/authorizations/{authorization_id}/reject",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/customers/authorizations/{authorization_id}/revoke",
+        Required::Anyone,
+    ),
+    (
+        "GET",
+        "/v2/customers/authorizations/{authorization_id}/requests",
+        Required::Anyone,
+    ),
     ("GET", "/v2/partners/roles", Required::MainAccount),
     ("POST", "/v2/partners/roles", Required::MainAccount),
     ("PUT", "/v2/partners/roles/{role_id}", Required::MainAccount),

@@ -79,9 +79,18 @@ async fn event(conn: &mut PgConnection, at: DateTime<Utc>, e: Event<'_>) -> ApiR
     crate::service::events::association_recorded(conn, &record).await
 }
 
-/// Expires unanswered requests (and records it).
-async fn expire_due(conn: &mut PgConnection, now: DateTime<Utc>) -> ApiResult<()> {
-    for r in db::lifecycle::expire_due(conn, now).await? {
+/// The association-request expiry rule (a rule of `time_rules::run_all`; reads apply it too).
+pub async fn expire_overdue(app: &App) -> ApiResult<u64> {
+    let mut tx = app.db.begin().await?;
+    let n = expire_due(&mut tx, app.now()).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Expires unanswered requests (and records it); returns how many.
+async fn expire_due(conn: &mut PgConnection, now: DateTime<Utc>) -> ApiResult<u64> {
+    let rows = db::lifecycle::expire_due(conn, now).await?;
+    for r in &rows {
         event(
             conn,
             now,
@@ -100,7 +109,7 @@ async fn expire_due(conn: &mut PgConnection, now: DateTime<Utc>) -> ApiResult<()
         )
         .await?;
     }
-    Ok(())
+    Ok(rows.len() as u64)
 }
 
 pub enum SwitchOutcome {

@@ -9,9 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     crypto, db,
-    domain::{permissions::OperatorScope, AccountKind, PartnerType},
+    domain::{assume_role::Scope, permissions::OperatorScope, AccountKind, PartnerType},
     error::{ApiError, ApiResult, Code},
-    service::caller_cache::{KeyEntry, TokenEntry},
+    service::{
+        authorizations,
+        caller_cache::{KeyEntry, TokenEntry},
+    },
     signing,
     state::App,
 };
@@ -320,7 +323,8 @@ pub async fn verify_signature(app: &App, req: SignedRequest<'_>) -> ApiResult<Ca
     let when = NaiveDateTime::parse_from_str(date.trim(), signing::DATE_FORMAT)
         .map_err(|_| bad_signature("X-Sdk-Date malformed"))?
         .and_utc();
-    let skew = (app.now() - when).num_seconds().abs();
+    // The clients' clock, also when a sandbox clock runs ahead.
+    let skew = (app.clock.real_now() - when).num_seconds().abs();
     if skew > app.config.auth.signature_max_skew_secs {
         return Err(bad_signature("X-Sdk-Date outside the allowed time window"));
     }
@@ -369,6 +373,12 @@ struct Claims {
     /// The account's token version at issue (tokens from before the version existed: 0).
     #[serde(default)]
     ver: i64,
+    /// Assume-role tokens: the authorisation that lets the partner act as the customer (`sub`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    azn: Option<String>,
+    /// Assume-role tokens: the partner acting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    act: Option<String>,
 }
 
 /// Slack for clock differences when checking that a token does not outlive the configured TTL.
@@ -451,19 +461,92 @@ pub async fn issue_token(
         exp: expires_at.timestamp(),
         jti: uuid::Uuid::new_v4().simple().to_string(),
         ver,
+        azn: None,
+        act: None,
     };
-    let token = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(app.config.auth.token_key.expose().as_bytes()),
-    )
-    .map_err(ApiError::internal)?;
+    let token = sign_claims(app, &claims)?;
     Ok(IssuedToken {
         token,
         account_id: acc.id,
         login_name: acc.login_name,
         domain_id: dom_id,
         domain_name: dom_name,
+        issued_at,
+        expires_at,
+    })
+}
+
+fn sign_claims(app: &App, claims: &Claims) -> ApiResult<String> {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(app.config.auth.token_key.expose().as_bytes()),
+    )
+    .map_err(ApiError::internal)
+}
+
+/// Which customer an assume-role request names.
+pub enum AssumedDomain<'a> {
+    Id(&'a str),
+    Name(&'a str),
+}
+
+pub struct AssumedToken {
+    pub token: String,
+    pub customer_id: String,
+    pub customer_login: String,
+    pub authorization_id: String,
+    pub scope: Scope,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Issues an assume-role token: the partner (main account) acts as one of its resale customers
+/// while an approved, unexpired authorisation of that customer exists (else 403 CBC.99014005).
+/// The token lives `duration_secs`, never longer than `auth.token_ttl_secs` nor than the
+/// authorisation.
+pub async fn issue_assumed_token(
+    app: &App,
+    partner: &PartnerCaller,
+    domain: AssumedDomain<'_>,
+    duration_secs: i64,
+) -> ApiResult<AssumedToken> {
+    let mut conn = app.db.acquire().await?;
+    let account = match domain {
+        AssumedDomain::Id(id) => db::accounts::find_account(&mut conn, id).await?,
+        AssumedDomain::Name(name) => db::accounts::find_account_by_login(&mut conn, name).await?,
+    }
+    .filter(|a| a.kind == "customer" && a.status == "active")
+    .ok_or_else(authorizations::no_authorization)?;
+    let ver = db::accounts::token_version(&mut conn, &account.id)
+        .await?
+        .ok_or_else(authorizations::no_authorization)?;
+    drop(conn);
+    let (authorization_id, scope, until) =
+        authorizations::grant_to_assume(app, &partner.account_id, &account.id).await?;
+    let issued_at = app.now();
+    let mut expires_at =
+        issued_at + Duration::seconds(duration_secs.min(app.config.auth.token_ttl_secs));
+    if let Some(until) = until {
+        expires_at = expires_at.min(until);
+    }
+    let claims = Claims {
+        sub: account.id.clone(),
+        aud: app.config.auth.token_audience.clone(),
+        iss: TOKEN_ISSUER.into(),
+        iat: issued_at.timestamp(),
+        exp: expires_at.timestamp(),
+        jti: uuid::Uuid::new_v4().simple().to_string(),
+        ver,
+        azn: Some(authorization_id.clone()),
+        act: Some(partner.account_id.clone()),
+    };
+    Ok(AssumedToken {
+        token: sign_claims(app, &claims)?,
+        customer_id: account.id,
+        customer_login: account.login_name,
+        authorization_id,
+        scope,
         issued_at,
         expires_at,
     })
@@ -518,7 +601,22 @@ pub async fn verify_token(app: &App, token: &str) -> ApiResult<Caller> {
             "the token was revoked (password changed or account disabled)",
         ));
     }
-    entry
+    let caller = entry
         .caller
-        .ok_or_else(|| bad_token("the account is disabled"))
+        .ok_or_else(|| bad_token("the account is disabled"))?;
+    match (&c.azn, &c.act, caller) {
+        (None, None, caller) => Ok(caller),
+        // An assume-role token: the customer, acting for the partner while the authorisation
+        // is in force (re-read on every request, so a revocation is immediate everywhere).
+        (Some(azn), Some(act), Caller::Customer(mut customer)) => {
+            let scope = authorizations::check_grant(app, azn, act, &c.sub).await?;
+            customer.acting = Some(ActingPartner {
+                partner_id: act.clone(),
+                authorization_id: azn.clone(),
+                scope: scope.as_str().to_string(),
+            });
+            Ok(Caller::Customer(customer))
+        }
+        _ => Err(bad_token("the token is invalid")),
+    }
 }

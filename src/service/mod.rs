@@ -3,10 +3,12 @@
 pub mod accounts;
 pub mod association;
 pub mod auth;
+pub mod authorizations;
 pub mod batch;
 pub mod bills;
 pub mod caller_cache;
 pub mod catalogue;
+pub mod clock;
 pub mod coupons;
 pub mod customers;
 pub mod dashboards;

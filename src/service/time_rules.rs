@@ -10,6 +10,8 @@ pub struct Pass {
     pub idempotency_keys_forgotten: u64,
     pub opportunities_taken_back: u64,
     pub warnings_raised: u64,
+    pub association_requests_expired: u64,
+    pub authorizations_expired: u64,
 }
 
 /// Runs each time-driven rule once for the app clock's "now".
@@ -18,5 +20,7 @@ pub async fn run_all(app: &App) -> ApiResult<Pass> {
         idempotency_keys_forgotten: crate::service::idempotency::sweep_expired(app).await?,
         opportunities_taken_back: crate::service::opportunities::expire_overdue(app, None).await?,
         warnings_raised: crate::service::warnings::scan(app, None).await?,
+        association_requests_expired: crate::service::association::expire_overdue(app).await?,
+        authorizations_expired: crate::service::authorizations::expire_overdue(app).await?,
     })
 }

@@ -589,3 +589,51 @@ impl Signed<'_> {
         req
     }
 }
+
+/// Customer authorisations and assume-role tokens (issue 10).
+impl TestApp {
+    /// The partner asks `customer` for an authorisation of `scope` (`order` |
+    /// `order_and_resource`) and the customer approves it; returns the authorisation id.
+    pub async fn authorize(&self, partner: &Creds, customer: &Creds, scope: &str) -> String {
+        let r = self
+            .signed(partner)
+            .post(
+                "/v2/partners/sub-customers/authorizations",
+                &json!({"customer_id": customer.id, "scope": scope, "reason": "orders for you"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let id = r.body["authorization_id"].as_str().unwrap().to_string();
+        let a = self
+            .signed(customer)
+            .post(
+                &format!("/v2/customers/authorizations/{id}/approve"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(a.ok()["status"], "APPROVED");
+        id
+    }
+
+    /// `POST /v3/auth/tokens` with the `assume_role` method, signed with the partner's AK/SK.
+    pub async fn assume_role(&self, partner: &Creds, customer_id: &str) -> Resp {
+        self.signed(partner)
+            .post(
+                "/v3/auth/tokens",
+                &json!({"auth": {"identity": {"methods": ["assume_role"], "assume_role": {
+                    "domain_id": customer_id, "agency_name": "partner-agency"}}}}),
+            )
+            .await
+    }
+
+    /// An assume-role token acting as `customer` for `partner`: asks for an
+    /// `order_and_resource` authorisation, has the customer approve it and assumes the role.
+    /// Requests made with it name the partner as the actor.
+    pub async fn assume_role_token(&self, partner: &Creds, customer: &Creds) -> String {
+        self.authorize(partner, customer, "order_and_resource")
+            .await;
+        let r = self.assume_role(partner, &customer.id).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.headers["x-subject-token"].to_str().unwrap().to_string()
+    }
+}

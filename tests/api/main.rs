@@ -5,6 +5,7 @@ mod helpers;
 
 mod association;
 mod auth;
+mod authorizations;
 mod bills_rules;
 mod catalogue;
 mod consumption;
@@ -28,6 +29,7 @@ mod pg_crash;
 mod pgbouncer;
 mod platform;
 mod resource_bills;
+mod sandbox_clock;
 mod selling_dashboard_perf;
 mod selling_leads;
 mod selling_opportunities;

@@ -1,6 +1,7 @@
 //! The vendor's admin API (`/admin/v1`, bearer `admin.token`): not callable by partners.
 
 pub mod catalogue;
+pub mod clock;
 pub mod coupons;
 pub mod money;
 pub mod money_out;

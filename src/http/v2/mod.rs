@@ -1,6 +1,7 @@
 //! The partner and customer API under `/v2` (and `/v3` where the vendor put it).
 
 pub mod association;
+pub mod authorizations;
 pub mod bills;
 pub mod catalogue;
 pub mod coupons;
