@@ -381,6 +381,22 @@ struct Claims {
     act: Option<String>,
 }
 
+impl Claims {
+    fn new(app: &App, sub: &str, iat: DateTime<Utc>, exp: DateTime<Utc>, ver: i64) -> Claims {
+        Claims {
+            sub: sub.to_string(),
+            aud: app.config.auth.token_audience.clone(),
+            iss: TOKEN_ISSUER.into(),
+            iat: iat.timestamp(),
+            exp: exp.timestamp(),
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+            ver,
+            azn: None,
+            act: None,
+        }
+    }
+}
+
 /// Slack for clock differences when checking that a token does not outlive the configured TTL.
 const TOKEN_CLOCK_SLACK_SECS: i64 = 60;
 
@@ -453,18 +469,7 @@ pub async fn issue_token(
     drop(conn);
     let issued_at = app.now();
     let expires_at = issued_at + Duration::seconds(app.config.auth.token_ttl_secs);
-    let claims = Claims {
-        sub: acc.id.clone(),
-        aud: app.config.auth.token_audience.clone(),
-        iss: TOKEN_ISSUER.into(),
-        iat: issued_at.timestamp(),
-        exp: expires_at.timestamp(),
-        jti: uuid::Uuid::new_v4().simple().to_string(),
-        ver,
-        azn: None,
-        act: None,
-    };
-    let token = sign_claims(app, &claims)?;
+    let token = sign_claims(app, &Claims::new(app, &acc.id, issued_at, expires_at, ver))?;
     Ok(IssuedToken {
         token,
         account_id: acc.id,
@@ -531,15 +536,9 @@ pub async fn issue_assumed_token(
         expires_at = expires_at.min(until);
     }
     let claims = Claims {
-        sub: account.id.clone(),
-        aud: app.config.auth.token_audience.clone(),
-        iss: TOKEN_ISSUER.into(),
-        iat: issued_at.timestamp(),
-        exp: expires_at.timestamp(),
-        jti: uuid::Uuid::new_v4().simple().to_string(),
-        ver,
         azn: Some(authorization_id.clone()),
         act: Some(partner.account_id.clone()),
+        ..Claims::new(app, &account.id, issued_at, expires_at, ver)
     };
     Ok(AssumedToken {
         token: sign_claims(app, &claims)?,

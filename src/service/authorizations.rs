@@ -175,50 +175,6 @@ pub struct ListQuery {
     pub limit: i64,
 }
 
-pub async fn partner_list(
-    app: &App,
-    caller: &PartnerCaller,
-    q: &ListQuery,
-) -> ApiResult<(i64, Vec<AuthorizationRow>)> {
-    let mut tx = app.db.begin().await?;
-    expire_for(&mut tx, app.now(), Some(&caller.account_id), None).await?;
-    let r = db::authorizations::list(
-        &mut tx,
-        &Filter {
-            partner_id: Some(&caller.account_id),
-            customer_id: q.customer_id.as_deref(),
-            status: q.status.as_deref(),
-        },
-        q.offset,
-        q.limit,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(r)
-}
-
-pub async fn customer_list(
-    app: &App,
-    caller: &CustomerCaller,
-    q: &ListQuery,
-) -> ApiResult<(i64, Vec<AuthorizationRow>)> {
-    let mut tx = app.db.begin().await?;
-    expire_for(&mut tx, app.now(), None, Some(&caller.account_id)).await?;
-    let r = db::authorizations::list(
-        &mut tx,
-        &Filter {
-            partner_id: None,
-            customer_id: Some(&caller.account_id),
-            status: q.status.as_deref(),
-        },
-        q.offset,
-        q.limit,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(r)
-}
-
 /// One side of an authorisation acting on it.
 pub enum Side<'a> {
     Partner(&'a PartnerCaller),
@@ -238,6 +194,38 @@ impl Side<'_> {
             Side::Customer(c) => (c.actor_id(), "customer"),
         }
     }
+}
+
+/// The side's authorisations (the partner's may be filtered by customer), newest first.
+pub async fn list(
+    app: &App,
+    side: Side<'_>,
+    q: &ListQuery,
+) -> ApiResult<(i64, Vec<AuthorizationRow>)> {
+    let (partner_id, customer_id) = match &side {
+        Side::Partner(p) => (Some(p.account_id.as_str()), q.customer_id.as_deref()),
+        Side::Customer(c) => (None, Some(c.account_id.as_str())),
+    };
+    let mut tx = app.db.begin().await?;
+    let due_customer = if partner_id.is_none() {
+        customer_id
+    } else {
+        None
+    };
+    expire_for(&mut tx, app.now(), partner_id, due_customer).await?;
+    let r = db::authorizations::list(
+        &mut tx,
+        &Filter {
+            partner_id,
+            customer_id,
+            status: q.status.as_deref(),
+        },
+        q.offset,
+        q.limit,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(r)
 }
 
 /// Locks an authorisation the caller's side may see, with its due expiry applied.

@@ -162,6 +162,7 @@ async fn a_partner_asks_a_resale_customer_who_approves_rejects_or_revokes() {
     partner_revoke(&app, &p, &id).await.err(400, "CBC.99014004");
 
     // A new request, rejected; a rejected one cannot be revoked.
+    app.clock.advance(Duration::seconds(1));
     let id2 = ask_for(&app, &p, &c, "order_and_resource").await;
     let r = customer_act(&app, &c, &id2, "reject").await;
     assert_eq!(r.ok()["status"], "REJECTED");
@@ -170,6 +171,7 @@ async fn a_partner_asks_a_resale_customer_who_approves_rejects_or_revokes() {
         .await
         .err(400, "CBC.99014004");
     // A third, withdrawn by the partner while pending.
+    app.clock.advance(Duration::seconds(1));
     let id3 = ask_for(&app, &p, &c, "order").await;
     let r = partner_revoke(&app, &p, &id3).await;
     assert_eq!(r.ok()["status"], "REVOKED");

@@ -200,7 +200,9 @@ pub async fn list_partner_authorizations(
     ApiQuery(q): ApiQuery<AuthorizationListQuery>,
 ) -> ApiResult<Json<AuthorizationList>> {
     let q = list_query(q)?;
-    Ok(list(authorizations::partner_list(&app, &caller, &q).await?))
+    Ok(list(
+        authorizations::list(&app, Side::Partner(&caller), &q).await?,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -372,7 +374,7 @@ pub async fn list_customer_authorizations(
     q.customer_id = None;
     let q = list_query(q)?;
     Ok(list(
-        authorizations::customer_list(&app, &caller, &q).await?,
+        authorizations::list(&app, Side::Customer(&caller), &q).await?,
     ))
 }
 
