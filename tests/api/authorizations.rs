@@ -522,3 +522,56 @@ async fn assume_role_requests_are_checked() {
     // The password method keeps working.
     assert_eq!(app.token(&p.login, &p.password).await.status, 201);
 }
+
+#[tokio::test]
+async fn operators_cannot_ask_revoke_or_assume() {
+    use crate::organisation::{operator, role};
+    let app = TestApp::spawn().await;
+    let p = app.create_partner("solution_provider", None).await;
+    let c = app.create_customer(&p, json!({})).await;
+    let all = role(&app, &p, "all", &["customer:read", "customer:manage"]).await;
+    let op = operator(&app, &p, json!({"role_id": all})).await;
+    ask(
+        &app,
+        &op,
+        json!({"customer_id": c.id, "scope": "order", "reason": "x"}),
+    )
+    .await
+    .err(403, "CBC.0151");
+    let id = app.authorize(&p, &c, "order").await;
+    app.signed(&op).get(ASK, "").await.err(403, "CBC.0151");
+    partner_revoke(&app, &op, &id).await.err(403, "CBC.0151");
+    app.assume_role(&op, &c.id).await.err(403, "CBC.0151");
+    assert_eq!(app.assume_role(&p, &c.id).await.status, 201);
+}
+
+#[tokio::test]
+async fn concurrent_requests_open_one_authorisation_and_one_decision_wins() {
+    let app = TestApp::spawn().await;
+    let p = app.create_partner("solution_provider", None).await;
+    let c = app.create_customer(&p, json!({})).await;
+    let body = json!({"customer_id": c.id, "scope": "order", "reason": "x"});
+    let asks = futures_util::future::join_all((0..6).map(|_| ask(&app, &p, body.clone()))).await;
+    let created: Vec<&Resp> = asks.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(created.len(), 1);
+    for r in asks.iter().filter(|r| r.status != 201) {
+        r.err(400, "CBC.99014002");
+    }
+    let id = created[0].body["authorization_id"].as_str().unwrap();
+    let (a, b) = tokio::join!(
+        customer_act(&app, &c, id, "approve"),
+        customer_act(&app, &c, id, "reject")
+    );
+    let ok = [&a, &b].iter().filter(|r| r.status == 200).count();
+    assert_eq!(ok, 1, "{} / {}", a.text, b.text);
+    let loser = if a.status == 200 { &b } else { &a };
+    loser.err(400, "CBC.99014003");
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from customer_authorization_event where authorization_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(n, 2);
+}

@@ -77,11 +77,7 @@ fn fill(template: &str, params: &[String], nul_in: Option<&str>) -> String {
 #[tokio::test]
 async fn a_nul_byte_in_each_kind_of_input_of_every_route_is_400_naming_the_field() {
     // With the sandbox clock, so its routes (in the document) exist too.
-    let app = TestApp::spawn_with(|c| {
-        c.dev = true;
-        c.sandbox.clock = true;
-    })
-    .await;
+    let app = TestApp::spawn_sandbox().await;
     let p = app.create_partner("solution_provider", None).await;
     let token = subject_token(&app.token(&p.login, &p.password).await);
     let mut checked = 0;

@@ -637,3 +637,29 @@ impl TestApp {
         r.headers["x-subject-token"].to_str().unwrap().to_string()
     }
 }
+
+/// The movable sandbox clock (issue 10, part 5).
+impl TestApp {
+    /// A server with `sandbox.clock = true` (and `dev = true`, which it requires); the harness's
+    /// [`ManualClock`] is the clock below it.
+    pub async fn spawn_sandbox() -> TestApp {
+        Self::spawn_with(|c| {
+            c.dev = true;
+            c.sandbox.clock = true;
+        })
+        .await
+    }
+
+    /// `POST /admin/v1/clock {"advance_seconds": seconds}`: every time-driven rule has run for
+    /// the time passed when it returns; the answer (`now`, `offset_seconds`, `steps`, `rules`).
+    pub async fn advance_sandbox_clock(&self, seconds: i64) -> Value {
+        let r = self
+            .admin(
+                Method::POST,
+                "/admin/v1/clock",
+                Some(json!({"advance_seconds": seconds})),
+            )
+            .await;
+        r.ok().clone()
+    }
+}

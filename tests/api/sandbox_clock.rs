@@ -8,11 +8,7 @@ use serde_json::json;
 use crate::helpers::TestApp;
 
 async fn sandbox() -> TestApp {
-    TestApp::spawn_with(|c| {
-        c.dev = true;
-        c.sandbox.clock = true;
-    })
-    .await
+    TestApp::spawn_sandbox().await
 }
 
 #[tokio::test]
@@ -153,16 +149,10 @@ async fn rules_run_for_the_time_passed_authorisations_and_association_requests_e
         .await
         .ok();
 
-    let r = app
-        .admin(
-            Method::POST,
-            "/admin/v1/clock",
-            Some(json!({"advance_seconds": 30 * 86_400})),
-        )
-        .await;
-    assert_eq!(r.ok()["steps"], 30);
-    assert_eq!(r.body["rules"]["authorizations_expired"], 1, "{}", r.text);
-    assert_eq!(r.body["rules"]["association_requests_expired"], 1);
+    let r = app.advance_sandbox_clock(30 * 86_400).await;
+    assert_eq!(r["steps"], 30);
+    assert_eq!(r["rules"]["authorizations_expired"], 1, "{r}");
+    assert_eq!(r["rules"]["association_requests_expired"], 1);
     // Done before the answer, without any read: the rows say so, at the expiry time.
     let (status, ended_at): (String, chrono::DateTime<chrono::Utc>) =
         sqlx::query_as("select status, ended_at from customer_authorization where id = $1")
