@@ -575,3 +575,24 @@ async fn concurrent_requests_open_one_authorisation_and_one_decision_wins() {
     .unwrap();
     assert_eq!(n, 2);
 }
+
+#[tokio::test]
+async fn a_token_stops_when_the_partner_is_disabled() {
+    let app = TestApp::spawn().await;
+    let p = app.create_partner("solution_provider", None).await;
+    let c = app.create_customer(&p, json!({})).await;
+    let token = app.assume_role_token(&p, &c).await;
+    app.with_token(&token, Method::GET, "/v3/auth/domains", None)
+        .await
+        .ok();
+    app.admin(
+        Method::POST,
+        &format!("/admin/v1/accounts/{}/disable", p.id),
+        None,
+    )
+    .await
+    .ok();
+    app.with_token(&token, Method::GET, "/v3/auth/domains", None)
+        .await
+        .err(403, "CBC.99014005");
+}
