@@ -10,6 +10,8 @@ pub struct Pass {
     pub idempotency_keys_forgotten: u64,
     pub opportunities_taken_back: u64,
     pub warnings_raised: u64,
+    /// Steps of yearly/monthly resources: auto-renewals, grace, freeze, deletion.
+    pub resource_steps: u64,
 }
 
 /// Runs each time-driven rule once for the app clock's "now".
@@ -18,5 +20,6 @@ pub async fn run_all(app: &App) -> ApiResult<Pass> {
         idempotency_keys_forgotten: crate::service::idempotency::sweep_expired(app).await?,
         opportunities_taken_back: crate::service::opportunities::expire_overdue(app, None).await?,
         warnings_raised: crate::service::warnings::scan(app, None).await?,
+        resource_steps: crate::service::orders::run_due(app).await?,
     })
 }

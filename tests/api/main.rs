@@ -23,6 +23,7 @@ mod lifecycle;
 mod list_scale;
 mod money_out;
 mod money_out_bills;
+mod orders;
 mod organisation;
 mod pg_crash;
 mod pgbouncer;
