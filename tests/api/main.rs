@@ -24,6 +24,7 @@ mod list_scale;
 mod money_out;
 mod money_out_bills;
 mod orders;
+mod orders_resources;
 mod organisation;
 mod pg_crash;
 mod pgbouncer;

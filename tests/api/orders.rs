@@ -114,10 +114,10 @@ pub async fn balance(app: &TestApp, owner: &str, purpose: &str) -> i64 {
     .unwrap_or(0)
 }
 
-/// A partner with 1,000 yuan and a resale customer funded with `cash` yuan.
+/// A partner with 5,000 yuan and a resale customer funded with `cash` yuan.
 pub async fn funded_customer(app: &TestApp, cash: &str) -> (Creds, Creds) {
     let p = app.create_partner("solution_provider", None).await;
-    app.deposit(&p, "1000.00").await;
+    app.deposit(&p, "5000.00").await;
     let c = app.create_customer(&p, json!({})).await;
     if cash != "0" {
         fund(app, &p, &c.id, cash).await.ok();
