@@ -679,3 +679,76 @@ pub async fn type_names(
     .fetch_all(conn)
     .await
 }
+
+/// A customer's pay-per-use resource as its usage fee records show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OnDemandRow {
+    pub resource_id: String,
+    pub resource_name: Option<String>,
+    pub region_code: String,
+    pub service_type_code: String,
+    pub resource_type_code: String,
+    pub product_id: String,
+    pub effective_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OnDemandFilter {
+    pub region_code: Option<String>,
+    pub service_type_code: Option<String>,
+    pub resource_ids: Option<Vec<String>>,
+    pub effective_begin: Option<DateTime<Utc>>,
+    pub effective_end: Option<DateTime<Utc>>,
+}
+
+fn push_on_demand<'a>(
+    q: &mut QueryBuilder<'a, Postgres>,
+    customer_id: &'a str,
+    f: &'a OnDemandFilter,
+) {
+    q.push(
+        " from (select f.resource_id, max(f.resource_name) as resource_name,
+                       max(f.region_code) as region_code, max(f.service_type_code) as service_type_code,
+                       max(f.resource_type_code) as resource_type_code, max(f.product_id) as product_id,
+                       min(f.begin_time) as effective_time
+                  from fee_record f where f.customer_id = ",
+    )
+    .push_bind(customer_id)
+    .push(" and f.charging_mode = 3 and f.original_id is null");
+    if let Some(v) = &f.region_code {
+        q.push(" and f.region_code = ").push_bind(v);
+    }
+    if let Some(v) = &f.service_type_code {
+        q.push(" and f.service_type_code = ").push_bind(v);
+    }
+    if let Some(v) = &f.resource_ids {
+        q.push(" and f.resource_id = any(").push_bind(v).push(")");
+    }
+    q.push(" group by f.resource_id) r where true");
+    if let Some(v) = f.effective_begin {
+        q.push(" and r.effective_time >= ").push_bind(v);
+    }
+    if let Some(v) = f.effective_end {
+        q.push(" and r.effective_time <= ").push_bind(v);
+    }
+}
+
+/// One page of a customer's pay-per-use resources (first usage first), and the exact total.
+pub async fn on_demand_resources(
+    conn: &mut PgConnection,
+    customer_id: &str,
+    f: &OnDemandFilter,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(i64, Vec<OnDemandRow>)> {
+    let mut count = QueryBuilder::new("select count(*)");
+    push_on_demand(&mut count, customer_id, f);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+    let mut rows = QueryBuilder::new("select r.*");
+    push_on_demand(&mut rows, customer_id, f);
+    rows.push(" order by r.effective_time, r.resource_id offset ")
+        .push_bind(offset)
+        .push(" limit ")
+        .push_bind(limit);
+    Ok((total, rows.build_query_as().fetch_all(conn).await?))
+}

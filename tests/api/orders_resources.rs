@@ -738,3 +738,312 @@ async fn fund_and_renew(app: &TestApp, c: &Creds, rid: &str) {
         .await;
     assert_eq!(r.ok()["fail_resource_infos"], json!([]), "{}", r.text);
 }
+
+const TO_ON_DEMAND: &str = "/v2/orders/subscriptions/resources/to-on-demand";
+const INSTANTLY: &str = "/v2/orders/subscriptions/resources/to-on-demand/instantly";
+const RENEW_CONFIG: &str = "/v2/orders/subscriptions/resources/renew/config";
+const RENEW_RATE: &str = "/v2/bills/ratings/period-resources/renew-rate";
+const ON_DEMAND: &str = "/v2/partners/sub-customers/on-demand-resources/query";
+
+#[tokio::test]
+async fn switching_to_pay_per_use_at_expiry_or_at_once() {
+    let app = TestApp::spawn().await;
+    let (_p, c) = funded_customer(&app, "100.00").await;
+    let product = period_product(&app, "30.00", "300.00").await;
+    let t0 = app.now();
+    let (_, at_expiry) = bought(&app, &c, &product, 2, true, &[]).await;
+    let (_, now_one) = bought(&app, &c, &product, 2, false, &[]).await;
+    assert_eq!(money(&app, &c.id).await["cash_amount"].to_string(), "40.00");
+
+    // At expiry: SET_UP (auto-renewal off), CANCEL, SET_UP again.
+    for op in ["SET_UP", "CANCEL", "SET_UP"] {
+        let r = app
+            .signed(&c)
+            .post(
+                TO_ON_DEMAND,
+                &json!({"operation": op, "resource_ids": [at_expiry]}),
+            )
+            .await;
+        assert_eq!(r.ok()["error_details"], json!([]), "{}", r.text);
+    }
+    assert_eq!(resource(&app, &c, &at_expiry).await["expire_policy"], 1);
+    let r = app
+        .signed(&c)
+        .post(
+            TO_ON_DEMAND,
+            &json!({"operation": "SET_UP", "resource_ids": ["nope"]}),
+        )
+        .await;
+    assert_eq!(r.ok()["error_details"][0]["error_code"], "CBC.99003012");
+    assert_eq!(r.body["error_details"][0]["id"], "nope");
+    app.signed(&c)
+        .post(
+            TO_ON_DEMAND,
+            &json!({"operation": "NOW", "resource_ids": [at_expiry]}),
+        )
+        .await
+        .err(400, "CBC.0100");
+    let many: Vec<String> = (0..101).map(|i| format!("r{i}")).collect();
+    app.signed(&c)
+        .post(
+            TO_ON_DEMAND,
+            &json!({"operation": "SET_UP", "resource_ids": many}),
+        )
+        .await
+        .err(400, "CBC.0100");
+
+    // At once, after 10 days of 31 (or 30): the unused part back to cash, a type 10 order.
+    app.clock.advance(Duration::days(10));
+    let r = app
+        .signed(&c)
+        .post(INSTANTLY, &json!({"resource_ids": [now_one, "nope"]}))
+        .await;
+    let results = r.ok()["to_ondemand_service_results"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(results[0]["result"], "SUCCESS", "{}", r.text);
+    assert_eq!(results[1]["result"], "FAIL");
+    assert_eq!(results[1]["error_code"], "CBC.99003012");
+    let oid = results[0]["order_id"].as_str().unwrap().to_string();
+    let res = resource(&app, &c, &now_one).await;
+    let (b, e) = (time(&res["effective_time"]), time(&res["expire_time"]));
+    let back = partner_center::domain::orders::unused_refund(3_000, b, e, app.now());
+    assert_eq!(res["status"], 3);
+    let cash = money(&app, &c.id).await["cash_amount"].to_string();
+    assert_eq!(
+        cash,
+        format!("{}.{:02}", (4_000 + back) / 100, (4_000 + back) % 100)
+    );
+    let o = details(&app, &c, &oid).await;
+    assert_eq!(o["order_info"]["order_type"], 10);
+    let d = app
+        .signed(&c)
+        .get(REFUNDS, &format!("order_id={oid}"))
+        .await;
+    assert_eq!(d.ok()["total_count"], 1);
+    let bill: i16 = sqlx::query_scalar("select bill_type from fee_record where trade_id = $1")
+        .bind(&oid)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(bill, 24);
+    app.signed(&c)
+        .post(INSTANTLY, &json!({"resource_ids": []}))
+        .await
+        .err(400, "CBC.0100");
+    app.signed(&c)
+        .post(INSTANTLY, &json!({"resource_ids": ["x".repeat(65)]}))
+        .await
+        .err(400, "CBC.0100");
+
+    // The one switched at expiry ends there (no renewal, no grace period).
+    app.clock
+        .set(t0.checked_add_months(Months::new(1)).unwrap());
+    partner_center::service::time_rules::run_all(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(resource(&app, &c, &at_expiry).await["status"], 3);
+    let kinds: Vec<String> = events(&app, &at_expiry)
+        .await
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "created",
+            "to_on_demand_set",
+            "to_on_demand_cancel",
+            "to_on_demand_set",
+            "to_on_demand"
+        ]
+    );
+    app.assert_audit_ok().await;
+}
+
+#[tokio::test]
+async fn the_renewal_deduction_date_and_renewal_quotes() {
+    let app = TestApp::spawn().await;
+    let (p, c) = funded_customer(&app, "100.00").await;
+    let product = period_product(&app, "10.00", "100.00").await;
+    let t0 = app.now();
+    let (_, rid) = bought(&app, &c, &product, 2, true, &[]).await;
+    let set = |name: &str, value: &str| {
+        let body = json!({"config_name": name, "config_value": value});
+        let app = &app;
+        let c = &c;
+        async move { app.signed(c).post(RENEW_CONFIG, &body).await }
+    };
+    assert_eq!(set("DEDUCTION_DATE", "3").await.status, 200);
+    set("DEDUCTION_DATE", "8").await.err(400, "CBC.0100");
+    set("DEDUCTION_DATE", "x").await.err(400, "CBC.0100");
+    set("EXPIRE_DATE", "5").await.err(400, "CBC.0100");
+    app.signed(&p)
+        .post(
+            RENEW_CONFIG,
+            &json!({"config_name": "DEDUCTION_DATE", "config_value": "3"}),
+        )
+        .await
+        .err(403, "CBC.0151");
+    // Renewed 3 days before expiry, not 7.
+    let expiry = t0.checked_add_months(Months::new(1)).unwrap();
+    app.clock.set(expiry - Duration::days(4));
+    partner_center::service::time_rules::run_all(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(time(&resource(&app, &c, &rid).await["expire_time"]), expiry);
+    app.clock.set(expiry - Duration::days(3));
+    partner_center::service::time_rules::run_all(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(
+        time(&resource(&app, &c, &rid).await["expire_time"]),
+        expiry.checked_add_months(Months::new(1)).unwrap()
+    );
+
+    // Quotes: 3 months = 30.00; with a partner discount of 0.9 the offer is 27.00.
+    let quote = |body: Value| {
+        let app = &app;
+        let c = &c;
+        async move { app.signed(c).post(RENEW_RATE, &body).await }
+    };
+    let r = quote(json!({"resource_ids": [rid, "nope"], "period_type": 2, "period_num": 3})).await;
+    assert_eq!(
+        r.ok()["renew_inquiry_results"][0]["amount"],
+        "30.00",
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        r.body["official_website_rating_result"]["official_website_amount"],
+        "30.00"
+    );
+    assert_eq!(
+        r.body["fail_resource_infos"][0]["error_code"],
+        "CBC.99003012"
+    );
+    assert_eq!(r.body["optional_discount_rating_results"], json!([]));
+    crate::orders::put(
+        &app,
+        &p,
+        "/v2/partners/sub-customers/discounts",
+        &json!({"customer_id": c.id, "discount_rate": "0.9"}),
+    )
+    .await
+    .ok();
+    let r = quote(json!({"resource_ids": [rid], "period_type": 3, "period_num": 1})).await;
+    assert_eq!(r.ok()["renew_inquiry_results"][0]["amount"], "90.00");
+    let d = &r.body["optional_discount_rating_results"][0];
+    assert_eq!(
+        (d["discount_type"].clone(), d["discount_amount"].clone()),
+        (json!(3), json!("10.00"))
+    );
+    quote(json!({"resource_ids": [rid], "period_type": 2, "period_num": 12}))
+        .await
+        .err(400, "CBC.0100");
+    quote(json!({"resource_ids": [rid], "period_type": 1, "period_num": 1}))
+        .await
+        .err(400, "CBC.0100");
+    quote(json!({"resource_ids": [], "period_type": 2, "period_num": 1}))
+        .await
+        .err(400, "CBC.0100");
+    app.assert_audit_ok().await;
+}
+
+#[tokio::test]
+async fn the_partner_sees_a_customers_on_demand_resources_from_its_usage() {
+    let app = TestApp::spawn().await;
+    let (p, c) = funded_customer(&app, "100.00").await;
+    let stranger = app.create_partner("solution_provider", None).await;
+    let ecs = crate::consumption::ecs_product(&app, "1.00").await;
+    let rec = crate::consumption::record(
+        &app,
+        "ev-1",
+        &c.id,
+        &ecs,
+        "duration",
+        "2",
+        crate::consumption::HOUR,
+    );
+    crate::consumption::charge(&app, rec).await;
+    let query = |who: &Creds, body: Value| {
+        let app = &app;
+        let who = who.clone();
+        async move { app.signed(&who).post(ON_DEMAND, &body).await }
+    };
+    let r = query(&p, json!({"customer_id": c.id})).await;
+    assert_eq!(r.ok()["total_count"], 1, "{}", r.text);
+    let res = &r.body["resources"][0];
+    assert_eq!(res["resource_id"], json!(format!("res-{ecs}")));
+    assert_eq!(res["service_type_code"], ECS);
+    assert_eq!(res["status"], 1);
+    assert_eq!(
+        query(
+            &p,
+            json!({"customer_id": c.id, "region_code": "cn-north-1"})
+        )
+        .await
+        .ok()["total_count"],
+        1
+    );
+    assert_eq!(
+        query(
+            &p,
+            json!({"customer_id": c.id, "service_type_code": "hws.service.type.obs"})
+        )
+        .await
+        .ok()["total_count"],
+        0
+    );
+    assert_eq!(
+        query(&p, json!({"customer_id": c.id, "resource_ids": ["other"]}))
+            .await
+            .ok()["total_count"],
+        0
+    );
+    assert_eq!(
+        query(&p, json!({"customer_id": c.id, "status": 3}))
+            .await
+            .ok()["total_count"],
+        0
+    );
+    let later = crate::consumption::ts(app.now() + Duration::days(1));
+    assert_eq!(
+        query(
+            &p,
+            json!({"customer_id": c.id, "effective_time_begin": later})
+        )
+        .await
+        .ok()["total_count"],
+        0
+    );
+    // Errors.
+    query(&c, json!({"customer_id": c.id}))
+        .await
+        .err(403, "CBC.0151");
+    query(&stranger, json!({"customer_id": c.id}))
+        .await
+        .err(400, "CBC.99000035");
+    let d = app.create_partner("distributor", None).await;
+    query(
+        &d,
+        json!({"customer_id": c.id, "indirect_partner_id": p.id}),
+    )
+    .await
+    .err(400, "CBC.99000037");
+    query(&p, json!({"customer_id": ""}))
+        .await
+        .err(400, "CBC.0100");
+    query(&p, json!({})).await.err(400, "CBC.0100");
+    let many: Vec<String> = (0..51).map(|i| format!("r{i}")).collect();
+    query(&p, json!({"customer_id": c.id, "resource_ids": many}))
+        .await
+        .err(400, "CBC.0100");
+    query(&p, json!({"customer_id": c.id, "status": 7}))
+        .await
+        .err(400, "CBC.0100");
+    query(&p, json!({"customer_id": c.id, "limit": 101}))
+        .await
+        .err(400, "CBC.0100");
+}

@@ -4,6 +4,7 @@
 //! `resources`, the time-driven renewal and expiry rule in `expiry`.
 
 pub mod expiry;
+pub mod on_demand;
 pub mod pay;
 pub mod resources;
 
@@ -33,6 +34,7 @@ pub const COMPLETED: i16 = 5;
 pub const NEW: i16 = 1;
 pub const RENEW: i16 = 2;
 pub const UNSUBSCRIBE: i16 = 4;
+pub const TO_ON_DEMAND: i16 = 10;
 
 /// How long a new order waits for payment.
 pub const PAYMENT_WINDOW_DAYS: i64 = 15;

@@ -48,7 +48,7 @@ pub struct Failure {
     pub message: String,
 }
 
-fn fail(id: &str, code: &'static str, message: &str) -> Failure {
+pub(crate) fn fail(id: &str, code: &'static str, message: &str) -> Failure {
     Failure {
         resource_id: id.to_string(),
         code,
@@ -248,7 +248,7 @@ pub fn check_ids(ids: &[String], max: usize) -> ApiResult<()> {
 }
 
 /// Why a resource cannot be renewed or unsubscribed now (`None` = it can).
-async fn unavailable(
+pub(crate) async fn unavailable(
     conn: &mut PgConnection,
     r: Option<&ResourceRow>,
     id: &str,
@@ -522,9 +522,32 @@ pub async fn set_auto_renew(
 }
 
 /// One period's refund as planned: the paid line, the refund (fen) and its parts.
-struct PeriodRefund {
+pub(crate) struct PeriodRefund {
     line: LineRow,
     amount: i64,
+}
+
+/// What each paid period of a resource refunds at `at` (newest first; only periods not yet begun
+/// with `only_future`), leaving out those with nothing to refund.
+pub(crate) async fn refund_plan(
+    conn: &mut PgConnection,
+    resource_id: &str,
+    only_future: bool,
+    at: DateTime<Utc>,
+) -> ApiResult<Vec<PeriodRefund>> {
+    Ok(db::orders::paid_periods(conn, resource_id)
+        .await?
+        .into_iter()
+        .filter(|l| !only_future || l.effective_time.is_some_and(|b| b > at))
+        .map(|l| PeriodRefund {
+            amount: match (l.effective_time, l.expire_time) {
+                (Some(b), Some(e)) => rules::unused_refund(l.payable, b, e, at),
+                _ => 0,
+            },
+            line: l,
+        })
+        .filter(|p| p.amount > 0)
+        .collect())
 }
 
 /// `cancel_resources_subscription`: per resource, a refund order (type 4, completed) whose line
@@ -557,19 +580,7 @@ pub async fn unsubscribe(
             continue;
         }
         let mut r = r.expect("checked above");
-        let periods = db::orders::paid_periods(&mut tx, &r.id).await?;
-        let plan: Vec<PeriodRefund> = periods
-            .into_iter()
-            .filter(|l| unsubscribe_type == 1 || l.effective_time.is_some_and(|b| b > at))
-            .map(|l| PeriodRefund {
-                amount: match (l.effective_time, l.expire_time) {
-                    (Some(b), Some(e)) => rules::unused_refund(l.payable, b, e, at),
-                    _ => 0,
-                },
-                line: l,
-            })
-            .filter(|p| p.amount > 0)
-            .collect();
+        let plan = refund_plan(&mut tx, &r.id, unsubscribe_type == 2, at).await?;
         if unsubscribe_type == 2 && plan.is_empty() {
             fails.push(fail(
                 id,
@@ -578,7 +589,7 @@ pub async fn unsubscribe(
             ));
             continue;
         }
-        let order = refund(&mut tx, &r, &plan, caller, at).await?;
+        let order = refund(&mut tx, &r, &plan, caller, (UNSUBSCRIBE, 4), at).await?;
         if unsubscribe_type == 1 {
             r.status = CLOSED;
             r.deleted_at = Some(at);
@@ -607,13 +618,15 @@ pub async fn unsubscribe(
     Ok((order_ids, fails))
 }
 
-/// Writes the refund order of `plan` and moves the money back: for each period (newest first),
+/// Writes the refund order (`order_type` 4 unsubscribe or 10 to on-demand, its fee records of
+/// `bill_type` 4 or 24) of `plan` and moves the money back: for each period (newest first),
 /// its charge's parts still held are refunded in the reverse deduction order.
-async fn refund(
+pub(crate) async fn refund(
     conn: &mut PgConnection,
     r: &ResourceRow,
     plan: &[PeriodRefund],
     caller: &CustomerCaller,
+    (order_type, bill_type): (i16, i16),
     at: DateTime<Utc>,
 ) -> ApiResult<OrderRow> {
     let customer = r.customer_id.clone();
@@ -716,7 +729,7 @@ async fn refund(
             refunded_fee_id: Some(fee.clone()),
             base_order_id: Some(l.order_id.clone()),
         };
-        let mut row = pay::fee_row(&customer, &order_id, &line, &who, &fee_id, 4, at);
+        let mut row = pay::fee_row(&customer, &order_id, &line, &who, &fee_id, bill_type, at);
         row.original_id = Some(fee.clone());
         row.debt = 0;
         fees.push(row);
@@ -732,7 +745,7 @@ async fn refund(
         distributor_id: who.distributor_id.clone(),
         association_type: association_type(&who),
         manager_id: who.manager_id.clone(),
-        order_type: UNSUBSCRIBE,
+        order_type,
         status: COMPLETED,
         source_type: super::source_type(caller),
         service_type_code: r.service_type_code.clone(),
@@ -781,7 +794,7 @@ pub async fn refund_details(
         indirect_partner_id,
     )
     .await?;
-    if order.order_type != UNSUBSCRIBE {
+    if !matches!(order.order_type, UNSUBSCRIBE | super::TO_ON_DEMAND) {
         return Err(ApiError::business(
             codes::NOT_REFUND_ORDER,
             "The order is not an unsubscribe or downgrade order.",

@@ -2,8 +2,10 @@
 //! Reads take partner or customer credentials; state changes the customer's own (or a partner's
 //! assume-role token acting as the customer) — a partner's own credentials get 403 CBC.0151.
 
+mod on_demand;
 mod resources;
 
+pub use on_demand::*;
 pub use resources::*;
 
 use std::collections::HashMap;
@@ -787,4 +789,5 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(pay_orders))
         .routes(routes!(cancel_customer_order))
         .merge(resources::routes())
+        .merge(on_demand::routes())
 }

@@ -178,7 +178,7 @@ pub struct FailResourceInfo {
     pub resource_id: String,
 }
 
-fn failures(f: Vec<Failure>) -> Vec<FailResourceInfo> {
+pub(super) fn failures(f: Vec<Failure>) -> Vec<FailResourceInfo> {
     f.into_iter()
         .map(|f| FailResourceInfo {
             error_code: f.code.to_string(),
