@@ -536,7 +536,7 @@ async fn orders_list_with_every_filter_for_the_customer_and_its_partner_only() {
     let r = list(p.clone(), String::new()).await;
     assert_eq!(r.ok()["total_count"], 3);
     let r = list(p.clone(), format!("customer_id={}", c2.id)).await;
-    assert_eq!(ids(&r), [theirs.clone()]);
+    assert_eq!(ids(&r), vec![theirs.clone()]);
     // Another partner sees none.
     let r = list(stranger.clone(), String::new()).await;
     assert_eq!(r.ok()["total_count"], 0);
@@ -546,15 +546,15 @@ async fn orders_list_with_every_filter_for_the_customer_and_its_partner_only() {
         .err(400, "CBC.30000010");
     // Filters.
     let r = list(c.clone(), "status=5".into()).await;
-    assert_eq!(ids(&r), [first.clone()]);
+    assert_eq!(ids(&r), vec![first.clone()]);
     let r = list(c.clone(), "status=6&limit=1&offset=0".into()).await;
-    assert_eq!(ids(&r), [second.clone()]);
+    assert_eq!(ids(&r), vec![second.clone()]);
     let r = list(c.clone(), "order_type=1".into()).await;
     assert_eq!(r.ok()["total_count"], 2);
     let r = list(c.clone(), "order_type=4".into()).await;
     assert_eq!(r.ok()["total_count"], 0);
     let r = list(c.clone(), format!("order_id={}", first.to_lowercase())).await;
-    assert_eq!(ids(&r), [first.clone()]);
+    assert_eq!(ids(&r), vec![first.clone()]);
     let r = list(c.clone(), "service_type_code=hws.service.type.obs".into()).await;
     assert_eq!(r.ok()["total_count"], 0);
     let now = app.now();
@@ -568,7 +568,7 @@ async fn orders_list_with_every_filter_for_the_customer_and_its_partner_only() {
         ),
     )
     .await;
-    assert_eq!(ids(&r), [second.clone()]);
+    assert_eq!(ids(&r), vec![second.clone()]);
     let r = list(
         c.clone(),
         format!(
@@ -578,7 +578,7 @@ async fn orders_list_with_every_filter_for_the_customer_and_its_partner_only() {
         ),
     )
     .await;
-    assert_eq!(ids(&r), [first.clone()]);
+    assert_eq!(ids(&r), vec![first.clone()]);
     let r = list(c.clone(), "method=sub_customer".into()).await;
     assert_eq!(r.ok()["total_count"], 0);
     // Invalid values.

@@ -216,19 +216,20 @@ pub(crate) async fn settle(
         v
     };
     // Stored-value cards pay after the coupons (nearest expiry first), then cash and credit.
-    let cards_rows: Vec<Benefit> = db::usage::benefits(conn, &[order.customer_id.clone()], at)
-        .await?
-        .into_iter()
-        .filter(|b| b.kind == 0)
-        .map(|b| Benefit {
-            id: b.id,
-            kind: SourceKind::Card,
-            effective_time: b.effective_time,
-            expire_time: b.expire_time,
-            service_types: vec![],
-            product_ids: vec![],
-        })
-        .collect();
+    let cards_rows: Vec<Benefit> =
+        db::usage::benefits(conn, std::slice::from_ref(&order.customer_id), at)
+            .await?
+            .into_iter()
+            .filter(|b| b.kind == 0)
+            .map(|b| Benefit {
+                id: b.id,
+                kind: SourceKind::Card,
+                effective_time: b.effective_time,
+                expire_time: b.expire_time,
+                service_types: vec![],
+                product_ids: vec![],
+            })
+            .collect();
     let cards = deduction::order(&cards_rows, "", "", at);
     let customer = order.customer_id.clone();
     let mut payers: Vec<Payer<'_>> = coupons

@@ -155,11 +155,12 @@ pub(crate) async fn provision(
             )
             .await?;
         } else if order.order_type == RENEW {
-            let mut r = db::orders::lock_resources(conn, &order.customer_id, &[id.clone()])
-                .await?
-                .into_iter()
-                .next()
-                .ok_or_else(invalid_order)?;
+            let mut r =
+                db::orders::lock_resources(conn, &order.customer_id, std::slice::from_ref(id))
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(invalid_order)?;
             r.expire_time = end;
             r.status = IN_USE;
             r.frozen_at = None;

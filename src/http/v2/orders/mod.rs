@@ -361,13 +361,16 @@ pub struct ListCustomerOrdersResponse {
 const ORDER_STATUSES: &[i16] = &[1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13];
 const ORDER_TYPES: &[i16] = &[1, 2, 3, 4, 10, 11, 13, 14, 15];
 
+/// Optional begin and end of a time window.
+type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// A time window: each bound a UTC time, begin ≤ end, at most one year apart.
 fn window(
     begin_field: &str,
     begin: Option<String>,
     end_field: &str,
     end: Option<String>,
-) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), ApiError> {
+) -> Result<Window, ApiError> {
     let b = time_bound(begin_field, given(begin).as_deref())?;
     let e = time_bound(end_field, given(end).as_deref())?;
     if let (Some(b), Some(e)) = (b, e) {
