@@ -609,3 +609,54 @@ async fn orders_list_with_every_filter_for_the_customer_and_its_partner_only() {
         .await
         .err(400, "CBC.99000037");
 }
+
+#[tokio::test]
+async fn a_partner_acting_with_the_customers_token_is_the_recorded_actor() {
+    use partner_center::service::{
+        auth::{ActingPartner, CustomerCaller},
+        orders::{self, pay::Choice, NewOrder},
+    };
+    let app = TestApp::spawn().await;
+    let (p, c) = funded_customer(&app, "100.00").await;
+    let product = period_product(&app, "10.00", "100.00").await;
+    // What an assume-role token of the customer resolves to (built by the authorisation part).
+    let caller = CustomerCaller {
+        account_id: c.id.clone(),
+        login_name: c.login.clone(),
+        partner_id: Some(p.id.clone()),
+        acting: Some(ActingPartner {
+            partner_id: p.id.clone(),
+            authorization_id: "auth-test".into(),
+            scope: "order_and_resource".into(),
+        }),
+    };
+    let req = NewOrder {
+        product_id: product,
+        region_code: "cn-north-1".into(),
+        period_type: 2,
+        period_num: 1,
+        subscription_num: 1,
+        is_auto_renew: false,
+    };
+    let (o, _) = orders::create(&app.state, &caller, &req).await.unwrap();
+    assert_eq!(
+        (o.actor_kind.as_str(), o.actor_id.as_str(), o.source_type),
+        ("partner", p.id.as_str(), 2)
+    );
+    orders::pay::pay(&app.state, &caller, &o.id, &Choice::default())
+        .await
+        .unwrap();
+    let d = details(&app, &c, &o.id).await;
+    assert_eq!(d["order_info"]["actor_kind"], "partner");
+    assert_eq!(d["order_info"]["actor_id"], json!(p.id));
+    assert_eq!(d["order_info"]["source_type"], 2);
+    let rid = d["order_line_items"][0]["resource_id"].as_str().unwrap();
+    let actor: (String, String) =
+        sqlx::query_as("select actor_kind, actor_id from resource_event where resource_id = $1")
+            .bind(rid)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(actor, ("partner".to_string(), p.id.clone()));
+    app.assert_audit_ok().await;
+}
