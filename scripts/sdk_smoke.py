@@ -507,6 +507,10 @@ def main():
     import sdk_smoke_consumption
     sdk_smoke_consumption.run(check, admin, expect_error, client, as_customer, customer_id)
 
+    # 12. Orders and resources (scripts/sdk_smoke_orders.py).
+    import sdk_smoke_orders
+    sdk_smoke_orders.run(check, admin, expect_error, client, as_customer, customer_id, sp["partner_id"])
+
 
 def catalogue_checks(client, as_customer, sp, customer_id):
     """11. Catalogue reads and price inquiries (issue 8), as a partner and as a customer."""

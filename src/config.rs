@@ -50,6 +50,8 @@ pub struct Config {
     pub withdrawals: WithdrawalsConfig,
     #[serde(default)]
     pub sandbox: SandboxConfig,
+    #[serde(default)]
+    pub orders: OrdersConfig,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -197,6 +199,28 @@ impl Default for WithdrawalsConfig {
     }
 }
 
+/// Yearly/monthly resources' renewal and expiry (service::orders::expiry).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrdersConfig {
+    /// Days before expiry an auto-renewal is deducted (2–7) unless the customer set its own.
+    pub renew_days_before: i64,
+    /// Days an expired resource stays usable (grace period) before it is frozen.
+    pub grace_days: i64,
+    /// Days a frozen resource is kept before it is deleted.
+    pub retention_days: i64,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        OrdersConfig {
+            renew_days_before: 7,
+            grace_days: 15,
+            retention_days: 15,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdempotencyConfig {
@@ -285,6 +309,7 @@ impl Default for Config {
             },
             withdrawals: WithdrawalsConfig::default(),
             sandbox: SandboxConfig::default(),
+            orders: OrdersConfig::default(),
         }
     }
 }
@@ -428,6 +453,14 @@ impl Config {
         }
         if !(1..=24 * 365).contains(&self.idempotency.retention_hours) {
             return bad("idempotency.retention_hours must be between 1 and 8760");
+        }
+        if !(2..=7).contains(&self.orders.renew_days_before) {
+            return bad("orders.renew_days_before must be between 2 and 7");
+        }
+        if !(0..=365).contains(&self.orders.grace_days)
+            || !(0..=365).contains(&self.orders.retention_days)
+        {
+            return bad("orders.grace_days and orders.retention_days must be between 0 and 365");
         }
         if !(0..=365).contains(&self.withdrawals.clearing_days) {
             return bad("withdrawals.clearing_days must be between 0 and 365");

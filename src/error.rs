@@ -205,6 +205,19 @@ pub mod codes {
     /// 403: the route is outside the assume-role token's authorised scope.
     pub const OUTSIDE_AUTHORIZED_SCOPE: &str = "CBC.99014006";
     pub const CLOCK_BACKWARDS: &str = "CBC.99014010";
+    // Orders and resources (50-other.md §A, §B).
+    pub const INVALID_ORDER: &str = "CBC.30000010";
+    pub const ORDER_STATE_CHANGED: &str = "CBC.99003106";
+    pub const PAYMENT_IN_PROGRESS: &str = "CBC.99000088";
+    pub const ORDER_NOT_CANCELLABLE: &str = "CBC.99005010";
+    pub const NOT_REFUND_ORDER: &str = "CBC.99005026";
+    pub const RESOURCE_NOT_FOUND: &str = "CBC.99003012";
+    pub const RESOURCE_NOT_MANAGED: &str = "CBC.30000067";
+    pub const NOT_MAIN_RESOURCE: &str = "CBC.30010036";
+    pub const DUPLICATE_RESOURCE_IDS: &str = "CBC.30050012";
+    pub const RESOURCE_IN_UNPAID_ORDER: &str = "CBC.30050010";
+    pub const AUTO_PAY_FAILED: &str = "CBC.30050006";
+    pub const RENEWAL_PERIOD_NOT_FOUND: &str = "CBC.30010069";
 
     /// Every business code above (to rebuild a stored error on an idempotent replay).
     pub const ALL: &[&str] = &[
@@ -291,6 +304,18 @@ pub mod codes {
         AUTHORIZATION_NOT_PENDING,
         AUTHORIZATION_NOT_REVOCABLE,
         CLOCK_BACKWARDS,
+        INVALID_ORDER,
+        ORDER_STATE_CHANGED,
+        PAYMENT_IN_PROGRESS,
+        ORDER_NOT_CANCELLABLE,
+        NOT_REFUND_ORDER,
+        RESOURCE_NOT_FOUND,
+        RESOURCE_NOT_MANAGED,
+        NOT_MAIN_RESOURCE,
+        DUPLICATE_RESOURCE_IDS,
+        RESOURCE_IN_UNPAID_ORDER,
+        AUTO_PAY_FAILED,
+        RENEWAL_PERIOD_NOT_FOUND,
     ];
 }
 

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod money;
 pub mod money_out;
 pub mod net;
+pub mod orders;
 pub mod performance;
 pub mod permissions;
 pub mod rating;

@@ -227,6 +227,7 @@ fn signed_routes() -> OpenApiRouter<AppState> {
         .merge(v2::resource_bills::routes())
         .merge(v2::money_out::routes())
         .merge(v2::partner_bills::routes())
+        .merge(v2::orders::routes())
 }
 
 fn admin_routes() -> OpenApiRouter<AppState> {

@@ -621,6 +621,86 @@ pub const ROUTES: &[(&str, &str, Required)] = &[
         "/v2/partners/performance/details",
         Required::Item("billing:read"),
     ),
+    // Orders and resources: state changes take the customer's credentials (operators get 403
+    // from the extractor); the partner reads its customers' orders and resources.
+    ("POST", "/v2/orders/customer-orders", Required::Anyone),
+    (
+        "GET",
+        "/v2/orders/customer-orders",
+        Required::Item("billing:read"),
+    ),
+    (
+        "GET",
+        "/v2/orders/customer-orders/details/{order_id}",
+        Required::Item("billing:read"),
+    ),
+    (
+        "GET",
+        "/v2/orders/customer-orders/order-coupons",
+        Required::Item("billing:read"),
+    ),
+    (
+        "GET",
+        "/v2/orders/customer-orders/order-discounts",
+        Required::Item("billing:read"),
+    ),
+    (
+        "GET",
+        "/v2/orders/customer-orders/refund-orders",
+        Required::Item("billing:read"),
+    ),
+    ("POST", "/v3/orders/customer-orders/pay", Required::Anyone),
+    ("PUT", "/v2/orders/customer-orders/cancel", Required::Anyone),
+    (
+        "POST",
+        "/v2/orders/suscriptions/resources/query",
+        Required::Item("billing:read"),
+    ),
+    (
+        "POST",
+        "/v2/orders/subscriptions/resources/renew",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/orders/subscriptions/resources/autorenew/{resource_id}",
+        Required::Anyone,
+    ),
+    (
+        "DELETE",
+        "/v2/orders/subscriptions/resources/autorenew/{resource_id}",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/orders/subscriptions/resources/unsubscribe",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/orders/subscriptions/resources/to-on-demand",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/orders/subscriptions/resources/to-on-demand/instantly",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/orders/subscriptions/resources/renew/config",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/bills/ratings/period-resources/renew-rate",
+        Required::Anyone,
+    ),
+    (
+        "POST",
+        "/v2/partners/sub-customers/on-demand-resources/query",
+        Required::Item("billing:read"),
+    ),
 ];
 
 pub fn required(method: &Method, route: &str) -> Option<Required> {

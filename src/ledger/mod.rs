@@ -12,6 +12,7 @@
 //!   business rows and money commit or roll back together.
 
 pub mod audit;
+pub mod orders;
 pub mod payouts;
 mod repo;
 pub mod usage;
@@ -195,6 +196,10 @@ pub enum JournalKind {
     WithdrawalPayout,
     /// A partner repays used credit from its cash.
     CreditRepayment,
+    /// An order's line item paid (coupons, cards, cash, credit; never arrears).
+    OrderPayment,
+    /// An unsubscription's refund of one charge back where it came from.
+    OrderRefund,
 }
 
 impl JournalKind {
@@ -226,6 +231,8 @@ impl JournalKind {
             JournalKind::WithdrawalRelease => "withdrawal_release",
             JournalKind::WithdrawalPayout => "withdrawal_payout",
             JournalKind::CreditRepayment => "credit_repayment",
+            JournalKind::OrderPayment => "order_payment",
+            JournalKind::OrderRefund => "order_refund",
         }
     }
 }

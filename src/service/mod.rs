@@ -19,6 +19,7 @@ pub mod leads;
 pub mod lifecycle;
 pub mod money_out;
 pub mod opportunities;
+pub mod orders;
 pub mod organisation;
 pub mod partner_bills;
 pub mod partners;

@@ -12,6 +12,8 @@ pub struct Pass {
     pub warnings_raised: u64,
     pub association_requests_expired: u64,
     pub authorizations_expired: u64,
+    /// Steps of yearly/monthly resources: auto-renewals, grace, freeze, deletion.
+    pub resource_steps: u64,
 }
 
 /// Runs each time-driven rule once for the app clock's "now".
@@ -22,5 +24,6 @@ pub async fn run_all(app: &App) -> ApiResult<Pass> {
         warnings_raised: crate::service::warnings::scan(app, None).await?,
         association_requests_expired: crate::service::association::expire_overdue(app).await?,
         authorizations_expired: crate::service::authorizations::expire_overdue(app).await?,
+        resource_steps: crate::service::orders::run_due(app).await?,
     })
 }

@@ -1,0 +1,754 @@
+//! Orders, their line items, the resources paying creates and the resources' events (migration
+//! 0021). Money itself is written only by `crate::ledger`.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+/// An order, every column (amounts in fen).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderRow {
+    pub id: String,
+    pub customer_id: String,
+    pub partner_id: Option<String>,
+    pub distributor_id: Option<String>,
+    pub association_type: Option<i16>,
+    pub manager_id: Option<String>,
+    pub order_type: i16,
+    pub status: i16,
+    pub source_type: i16,
+    pub service_type_code: String,
+    pub base_order_id: Option<String>,
+    pub official_amount: i64,
+    pub discount_amount: i64,
+    pub payable: i64,
+    pub coupon: i64,
+    pub cash_coupon: i64,
+    pub card: i64,
+    pub cash: i64,
+    pub credit: i64,
+    pub discount_id: Option<String>,
+    pub discount_type: Option<i16>,
+    pub is_auto_renew: bool,
+    pub create_time: DateTime<Utc>,
+    pub payment_time: Option<DateTime<Utc>>,
+    pub pending_payment_end_time: Option<DateTime<Utc>>,
+    pub cancel_time: Option<DateTime<Utc>>,
+    pub actor_id: String,
+    pub actor_kind: String,
+}
+
+/// A line item, every column (amounts in fen).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LineRow {
+    pub id: String,
+    pub order_id: String,
+    pub seq: i16,
+    pub resource_id: Option<String>,
+    pub is_main: bool,
+    pub product_id: String,
+    pub service_type_code: String,
+    pub resource_type_code: String,
+    pub region_code: String,
+    pub product_spec_desc: String,
+    pub period_type: Option<i16>,
+    pub period_num: Option<i32>,
+    pub subscription_num: i32,
+    pub official_amount: i64,
+    pub discount_amount: i64,
+    pub payable: i64,
+    pub coupon: i64,
+    pub cash_coupon: i64,
+    pub card: i64,
+    pub cash: i64,
+    pub credit: i64,
+    pub effective_time: Option<DateTime<Utc>>,
+    pub expire_time: Option<DateTime<Utc>>,
+    pub fee_record_id: Option<String>,
+    pub refunded_fee_id: Option<String>,
+    pub base_order_id: Option<String>,
+}
+
+/// A yearly/monthly resource, every column.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResourceRow {
+    pub id: String,
+    pub customer_id: String,
+    pub order_id: String,
+    pub parent_resource_id: Option<String>,
+    pub is_main: bool,
+    pub product_id: String,
+    pub service_type_code: String,
+    pub resource_type_code: String,
+    pub region_code: String,
+    pub resource_spec_code: Option<String>,
+    pub product_spec_desc: String,
+    pub period_type: i16,
+    pub period_num: i32,
+    pub subscription_num: i32,
+    pub status: i16,
+    pub effective_time: DateTime<Utc>,
+    pub expire_time: DateTime<Utc>,
+    pub expire_policy: i16,
+    pub is_auto_renew: bool,
+    pub auto_renew_times: i32,
+    pub auto_renewed: i32,
+    pub auto_renew_period_type: i16,
+    pub to_on_demand: bool,
+    pub auto_renew_failed_for: Option<DateTime<Utc>>,
+    pub frozen_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub update_time: DateTime<Utc>,
+}
+
+pub async fn insert_order(conn: &mut PgConnection, o: &OrderRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into customer_order (id, customer_id, partner_id, distributor_id, association_type,
+             manager_id, order_type, status, source_type, service_type_code, base_order_id,
+             official_amount, discount_amount, payable, coupon, cash_coupon, card, cash, credit,
+             discount_id, discount_type, is_auto_renew, create_time, payment_time,
+             pending_payment_end_time, cancel_time, actor_id, actor_kind)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)",
+    )
+    .bind(&o.id)
+    .bind(&o.customer_id)
+    .bind(&o.partner_id)
+    .bind(&o.distributor_id)
+    .bind(o.association_type)
+    .bind(&o.manager_id)
+    .bind(o.order_type)
+    .bind(o.status)
+    .bind(o.source_type)
+    .bind(&o.service_type_code)
+    .bind(&o.base_order_id)
+    .bind(o.official_amount)
+    .bind(o.discount_amount)
+    .bind(o.payable)
+    .bind(o.coupon)
+    .bind(o.cash_coupon)
+    .bind(o.card)
+    .bind(o.cash)
+    .bind(o.credit)
+    .bind(&o.discount_id)
+    .bind(o.discount_type)
+    .bind(o.is_auto_renew)
+    .bind(o.create_time)
+    .bind(o.payment_time)
+    .bind(o.pending_payment_end_time)
+    .bind(o.cancel_time)
+    .bind(&o.actor_id)
+    .bind(&o.actor_kind)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes an order's outcome: status, amounts, discount and times.
+pub async fn update_order(conn: &mut PgConnection, o: &OrderRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "update customer_order set status = $2, official_amount = $3, discount_amount = $4,
+                payable = $5, coupon = $6, cash_coupon = $7, card = $8, cash = $9, credit = $10,
+                discount_id = $11, discount_type = $12, payment_time = $13, cancel_time = $14
+          where id = $1",
+    )
+    .bind(&o.id)
+    .bind(o.status)
+    .bind(o.official_amount)
+    .bind(o.discount_amount)
+    .bind(o.payable)
+    .bind(o.coupon)
+    .bind(o.cash_coupon)
+    .bind(o.card)
+    .bind(o.cash)
+    .bind(o.credit)
+    .bind(&o.discount_id)
+    .bind(o.discount_type)
+    .bind(o.payment_time)
+    .bind(o.cancel_time)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_lines(conn: &mut PgConnection, lines: &[LineRow]) -> sqlx::Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+        "insert into order_line_item (id, order_id, seq, resource_id, is_main, product_id,
+             service_type_code, resource_type_code, region_code, product_spec_desc, period_type,
+             period_num, subscription_num, official_amount, discount_amount, payable, coupon,
+             cash_coupon, card, cash, credit, effective_time, expire_time, fee_record_id,
+             refunded_fee_id, base_order_id) ",
+    );
+    q.push_values(lines, |mut b, l| {
+        b.push_bind(&l.id)
+            .push_bind(&l.order_id)
+            .push_bind(l.seq)
+            .push_bind(&l.resource_id)
+            .push_bind(l.is_main)
+            .push_bind(&l.product_id)
+            .push_bind(&l.service_type_code)
+            .push_bind(&l.resource_type_code)
+            .push_bind(&l.region_code)
+            .push_bind(&l.product_spec_desc)
+            .push_bind(l.period_type)
+            .push_bind(l.period_num)
+            .push_bind(l.subscription_num)
+            .push_bind(l.official_amount)
+            .push_bind(l.discount_amount)
+            .push_bind(l.payable)
+            .push_bind(l.coupon)
+            .push_bind(l.cash_coupon)
+            .push_bind(l.card)
+            .push_bind(l.cash)
+            .push_bind(l.credit)
+            .push_bind(l.effective_time)
+            .push_bind(l.expire_time)
+            .push_bind(&l.fee_record_id)
+            .push_bind(&l.refunded_fee_id)
+            .push_bind(&l.base_order_id);
+    });
+    q.build().execute(conn).await?;
+    Ok(())
+}
+
+/// Writes a paid line item's outcome.
+pub async fn update_line(conn: &mut PgConnection, l: &LineRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "update order_line_item set resource_id = $2, discount_amount = $3, payable = $4,
+                coupon = $5, cash_coupon = $6, card = $7, cash = $8, credit = $9,
+                effective_time = $10, expire_time = $11, fee_record_id = $12
+          where id = $1",
+    )
+    .bind(&l.id)
+    .bind(&l.resource_id)
+    .bind(l.discount_amount)
+    .bind(l.payable)
+    .bind(l.coupon)
+    .bind(l.cash_coupon)
+    .bind(l.card)
+    .bind(l.cash)
+    .bind(l.credit)
+    .bind(l.effective_time)
+    .bind(l.expire_time)
+    .bind(&l.fee_record_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_order(conn: &mut PgConnection, id: &str) -> sqlx::Result<Option<OrderRow>> {
+    sqlx::query_as("select * from customer_order where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The order locked for a state change; `Err` with SQLSTATE 55P03 when another transaction
+/// holds it (a payment in progress).
+pub async fn lock_order_nowait(
+    conn: &mut PgConnection,
+    id: &str,
+) -> sqlx::Result<Option<OrderRow>> {
+    sqlx::query_as("select * from customer_order where id = $1 for update nowait")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// An order's line items in order, one page.
+pub async fn lines(
+    conn: &mut PgConnection,
+    order_id: &str,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(i64, Vec<LineRow>)> {
+    let total: i64 = sqlx::query_scalar("select count(*) from order_line_item where order_id = $1")
+        .bind(order_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows = sqlx::query_as(
+        "select * from order_line_item where order_id = $1 order by seq offset $2 limit $3",
+    )
+    .bind(order_id)
+    .bind(offset)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok((total, rows))
+}
+
+/// Whose orders a list reads.
+#[derive(Debug, Clone)]
+pub enum OrderOwner {
+    Customer(String),
+    /// Every customer's orders of this (direct) partner.
+    Partner(String),
+}
+
+/// The filters of `list_customer_orders`; only the given ones reach the SQL.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub order_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub create_begin: Option<DateTime<Utc>>,
+    pub create_end: Option<DateTime<Utc>>,
+    pub payment_begin: Option<DateTime<Utc>>,
+    pub payment_end: Option<DateTime<Utc>>,
+    pub service_type_code: Option<String>,
+    pub status: Option<i16>,
+    pub order_type: Option<i16>,
+    /// `createTime` ascending (else descending).
+    pub ascending: bool,
+}
+
+fn push_order_filters<'a>(
+    q: &mut QueryBuilder<'a, Postgres>,
+    owner: &'a OrderOwner,
+    f: &'a OrderFilter,
+) {
+    match owner {
+        OrderOwner::Customer(id) => q.push(" where o.customer_id = ").push_bind(id),
+        OrderOwner::Partner(id) => q.push(" where o.partner_id = ").push_bind(id),
+    };
+    if let Some(v) = &f.customer_id {
+        q.push(" and o.customer_id = ").push_bind(v);
+    }
+    if let Some(v) = &f.order_id {
+        q.push(" and lower(o.id) = lower(").push_bind(v).push(")");
+    }
+    if let Some(v) = f.create_begin {
+        q.push(" and o.create_time >= ").push_bind(v);
+    }
+    if let Some(v) = f.create_end {
+        q.push(" and o.create_time <= ").push_bind(v);
+    }
+    if let Some(v) = f.payment_begin {
+        q.push(" and o.payment_time >= ").push_bind(v);
+    }
+    if let Some(v) = f.payment_end {
+        q.push(" and o.payment_time <= ").push_bind(v);
+    }
+    if let Some(v) = &f.service_type_code {
+        q.push(" and o.service_type_code = ").push_bind(v);
+    }
+    if let Some(v) = f.status {
+        q.push(" and o.status = ").push_bind(v);
+    }
+    if let Some(v) = f.order_type {
+        q.push(" and o.order_type = ").push_bind(v);
+    }
+}
+
+/// One page of orders, newest first (or oldest with `ascending`), and the exact total.
+pub async fn list_orders(
+    conn: &mut PgConnection,
+    owner: &OrderOwner,
+    f: &OrderFilter,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(i64, Vec<OrderRow>)> {
+    let mut count = QueryBuilder::new("select count(*) from customer_order o");
+    push_order_filters(&mut count, owner, f);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+    let mut rows = QueryBuilder::new("select o.* from customer_order o");
+    push_order_filters(&mut rows, owner, f);
+    let dir = if f.ascending { "asc" } else { "desc" };
+    rows.push(format!(" order by o.create_time {dir}, o.id {dir} offset "))
+        .push_bind(offset)
+        .push(" limit ")
+        .push_bind(limit);
+    let rows = rows.build_query_as().fetch_all(conn).await?;
+    Ok((total, rows))
+}
+
+pub async fn insert_resource(conn: &mut PgConnection, r: &ResourceRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into order_resource (id, customer_id, order_id, parent_resource_id, is_main,
+             product_id, service_type_code, resource_type_code, region_code, resource_spec_code,
+             product_spec_desc, period_type, period_num, subscription_num, status, effective_time,
+             expire_time, expire_policy, is_auto_renew, auto_renew_times, auto_renewed,
+             auto_renew_period_type, to_on_demand, auto_renew_failed_for, frozen_at, deleted_at,
+             update_time)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 $19, $20, $21, $22, $23, $24, $25, $26, $27)",
+    )
+    .bind(&r.id)
+    .bind(&r.customer_id)
+    .bind(&r.order_id)
+    .bind(&r.parent_resource_id)
+    .bind(r.is_main)
+    .bind(&r.product_id)
+    .bind(&r.service_type_code)
+    .bind(&r.resource_type_code)
+    .bind(&r.region_code)
+    .bind(&r.resource_spec_code)
+    .bind(&r.product_spec_desc)
+    .bind(r.period_type)
+    .bind(r.period_num)
+    .bind(r.subscription_num)
+    .bind(r.status)
+    .bind(r.effective_time)
+    .bind(r.expire_time)
+    .bind(r.expire_policy)
+    .bind(r.is_auto_renew)
+    .bind(r.auto_renew_times)
+    .bind(r.auto_renewed)
+    .bind(r.auto_renew_period_type)
+    .bind(r.to_on_demand)
+    .bind(r.auto_renew_failed_for)
+    .bind(r.frozen_at)
+    .bind(r.deleted_at)
+    .bind(r.update_time)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes a resource's mutable state.
+pub async fn update_resource(conn: &mut PgConnection, r: &ResourceRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "update order_resource set status = $2, expire_time = $3, expire_policy = $4,
+                is_auto_renew = $5, auto_renew_times = $6, auto_renewed = $7,
+                auto_renew_period_type = $8, to_on_demand = $9, frozen_at = $10, deleted_at = $11,
+                update_time = $12, auto_renew_failed_for = $13
+          where id = $1",
+    )
+    .bind(&r.id)
+    .bind(r.status)
+    .bind(r.expire_time)
+    .bind(r.expire_policy)
+    .bind(r.is_auto_renew)
+    .bind(r.auto_renew_times)
+    .bind(r.auto_renewed)
+    .bind(r.auto_renew_period_type)
+    .bind(r.to_on_demand)
+    .bind(r.frozen_at)
+    .bind(r.deleted_at)
+    .bind(r.update_time)
+    .bind(r.auto_renew_failed_for)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Resources of one customer locked for a change, by id.
+pub async fn lock_resources(
+    conn: &mut PgConnection,
+    customer_id: &str,
+    ids: &[String],
+) -> sqlx::Result<Vec<ResourceRow>> {
+    sqlx::query_as(
+        "select * from order_resource where customer_id = $1 and id = any($2) order by id for update",
+    )
+    .bind(customer_id)
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+}
+
+/// One resource locked (any customer's; for the time rules).
+pub async fn lock_resource(conn: &mut PgConnection, id: &str) -> sqlx::Result<Option<ResourceRow>> {
+    sqlx::query_as("select * from order_resource where id = $1 for update")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The filters of `list_pay_per_use_customer_resources`.
+#[derive(Debug, Clone, Default)]
+pub struct ResourceFilter {
+    pub resource_ids: Option<Vec<String>>,
+    pub order_id: Option<String>,
+    pub only_main: bool,
+    pub status_list: Option<Vec<i16>>,
+    pub expire_begin: Option<DateTime<Utc>>,
+    pub expire_end: Option<DateTime<Utc>>,
+    pub service_type_code: Option<String>,
+}
+
+fn push_resource_filters<'a>(
+    q: &mut QueryBuilder<'a, Postgres>,
+    customer_id: &'a str,
+    f: &'a ResourceFilter,
+) {
+    q.push(" where r.customer_id = ").push_bind(customer_id);
+    if let Some(v) = &f.resource_ids {
+        q.push(" and r.id = any(").push_bind(v).push(")");
+    }
+    if let Some(v) = &f.order_id {
+        q.push(" and r.order_id = ").push_bind(v);
+    }
+    if f.only_main {
+        q.push(" and r.is_main");
+    }
+    if let Some(v) = &f.status_list {
+        q.push(" and r.status = any(").push_bind(v).push(")");
+    }
+    if let Some(v) = f.expire_begin {
+        q.push(" and r.expire_time >= ").push_bind(v);
+    }
+    if let Some(v) = f.expire_end {
+        q.push(" and r.expire_time <= ").push_bind(v);
+    }
+    if let Some(v) = &f.service_type_code {
+        q.push(" and r.service_type_code = ").push_bind(v);
+    }
+}
+
+/// One page of a customer's resources by expiry, and the exact total.
+pub async fn list_resources(
+    conn: &mut PgConnection,
+    customer_id: &str,
+    f: &ResourceFilter,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(i64, Vec<ResourceRow>)> {
+    let mut count = QueryBuilder::new("select count(*) from order_resource r");
+    push_resource_filters(&mut count, customer_id, f);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+    let mut rows = QueryBuilder::new("select r.* from order_resource r");
+    push_resource_filters(&mut rows, customer_id, f);
+    rows.push(" order by r.expire_time, r.id offset ")
+        .push_bind(offset)
+        .push(" limit ")
+        .push_bind(limit);
+    let rows = rows.build_query_as().fetch_all(conn).await?;
+    Ok((total, rows))
+}
+
+/// Records a step of a resource's life.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_event(
+    conn: &mut PgConnection,
+    resource_id: &str,
+    event_type: &str,
+    at: DateTime<Utc>,
+    order_id: Option<&str>,
+    actor_id: &str,
+    actor_kind: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into resource_event (resource_id, event_type, at, order_id, actor_id, actor_kind)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(resource_id)
+    .bind(event_type)
+    .bind(at)
+    .bind(order_id)
+    .bind(actor_id)
+    .bind(actor_kind)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A paid period of a resource: the line item that paid it (with its fee record and order).
+pub async fn paid_periods(
+    conn: &mut PgConnection,
+    resource_id: &str,
+) -> sqlx::Result<Vec<LineRow>> {
+    sqlx::query_as(
+        "select l.* from order_line_item l join customer_order o on o.id = l.order_id
+          where l.resource_id = $1 and o.status = 5 and o.order_type in (1, 2)
+            and l.fee_record_id is not null
+          order by l.effective_time desc, l.id desc",
+    )
+    .bind(resource_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Resources alive whose next step (auto-renewal deduction, grace, freeze, deletion) may be due
+/// by `until`: everything expiring before `until + horizon`.
+pub async fn due_resources(
+    conn: &mut PgConnection,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "select id from order_resource where status in (2, 4, 5) and expire_time < $1
+          order by expire_time, id limit $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// A customer's renewal deduction days (set_resources_renew_config), if set.
+pub async fn deduction_days(
+    conn: &mut PgConnection,
+    customer_id: &str,
+) -> sqlx::Result<Option<i16>> {
+    sqlx::query_scalar("select deduction_days from renew_config where customer_id = $1")
+        .bind(customer_id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn set_deduction_days(
+    conn: &mut PgConnection,
+    customer_id: &str,
+    days: i16,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into renew_config (customer_id, deduction_days, updated_at) values ($1, $2, $3)
+         on conflict (customer_id) do update set deduction_days = $2, updated_at = $3",
+    )
+    .bind(customer_id)
+    .bind(days)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A resource's events in order (`event_type`, `at`, `actor_id`, `actor_kind`).
+pub async fn events(
+    conn: &mut PgConnection,
+    resource_id: &str,
+) -> sqlx::Result<Vec<(String, DateTime<Utc>, String, String)>> {
+    sqlx::query_as(
+        "select event_type, at, actor_id, actor_kind from resource_event where resource_id = $1
+          order by id",
+    )
+    .bind(resource_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// A coupon of the customer as an order payment sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CouponRow {
+    pub id: String,
+    pub customer_id: String,
+    pub kind: i16,
+    pub effective_time: DateTime<Utc>,
+    pub expire_time: DateTime<Utc>,
+    pub service_types: Vec<String>,
+    pub product_ids: Vec<String>,
+    pub face_value: i64,
+    pub status: i16,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The customer's vouchers and cash coupons not used up, reclaimed or expired at `now`.
+pub async fn live_coupons(
+    conn: &mut PgConnection,
+    customer_id: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<CouponRow>> {
+    sqlx::query_as(
+        "select id, customer_id, coupon_type as kind, effective_time, expire_time,
+                cloud_service_types as service_types, product_ids, face_value, status, created_at
+           from partner_coupon
+          where customer_id = $1 and status in (1, 2) and expire_time > $2
+          order by expire_time, id",
+    )
+    .bind(customer_id)
+    .bind(now)
+    .fetch_all(conn)
+    .await
+}
+
+/// Whether a resource is in an order still pending payment.
+pub async fn in_unpaid_order(conn: &mut PgConnection, resource_id: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "select exists(select 1 from order_line_item l join customer_order o on o.id = l.order_id
+                        where l.resource_id = $1 and o.status = 6)",
+    )
+    .bind(resource_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Chinese and English names of service and resource type codes: `(code, name_zh, name_en)`.
+pub async fn type_names(
+    conn: &mut PgConnection,
+    codes: &[String],
+) -> sqlx::Result<Vec<(String, String, String)>> {
+    sqlx::query_as(
+        "select code, name_zh, name from cloud_service_type where code = any($1)
+         union all
+         select code, name_zh, name_en from resource_type where code = any($1)",
+    )
+    .bind(codes)
+    .fetch_all(conn)
+    .await
+}
+
+/// A customer's pay-per-use resource as its usage fee records show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OnDemandRow {
+    pub resource_id: String,
+    pub resource_name: Option<String>,
+    pub region_code: String,
+    pub service_type_code: String,
+    pub resource_type_code: String,
+    pub product_id: String,
+    pub effective_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OnDemandFilter {
+    pub region_code: Option<String>,
+    pub service_type_code: Option<String>,
+    pub resource_ids: Option<Vec<String>>,
+    pub effective_begin: Option<DateTime<Utc>>,
+    pub effective_end: Option<DateTime<Utc>>,
+}
+
+fn push_on_demand<'a>(
+    q: &mut QueryBuilder<'a, Postgres>,
+    customer_id: &'a str,
+    f: &'a OnDemandFilter,
+) {
+    q.push(
+        " from (select f.resource_id, max(f.resource_name) as resource_name,
+                       max(f.region_code) as region_code, max(f.service_type_code) as service_type_code,
+                       max(f.resource_type_code) as resource_type_code, max(f.product_id) as product_id,
+                       min(f.begin_time) as effective_time
+                  from fee_record f where f.customer_id = ",
+    )
+    .push_bind(customer_id)
+    .push(" and f.charging_mode = 3 and f.original_id is null");
+    if let Some(v) = &f.region_code {
+        q.push(" and f.region_code = ").push_bind(v);
+    }
+    if let Some(v) = &f.service_type_code {
+        q.push(" and f.service_type_code = ").push_bind(v);
+    }
+    if let Some(v) = &f.resource_ids {
+        q.push(" and f.resource_id = any(").push_bind(v).push(")");
+    }
+    q.push(" group by f.resource_id) r where true");
+    if let Some(v) = f.effective_begin {
+        q.push(" and r.effective_time >= ").push_bind(v);
+    }
+    if let Some(v) = f.effective_end {
+        q.push(" and r.effective_time <= ").push_bind(v);
+    }
+}
+
+/// One page of a customer's pay-per-use resources (first usage first), and the exact total.
+pub async fn on_demand_resources(
+    conn: &mut PgConnection,
+    customer_id: &str,
+    f: &OnDemandFilter,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(i64, Vec<OnDemandRow>)> {
+    let mut count = QueryBuilder::new("select count(*)");
+    push_on_demand(&mut count, customer_id, f);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+    let mut rows = QueryBuilder::new("select r.*");
+    push_on_demand(&mut rows, customer_id, f);
+    rows.push(" order by r.effective_time, r.resource_id offset ")
+        .push_bind(offset)
+        .push(" limit ")
+        .push_bind(limit);
+    Ok((total, rows.build_query_as().fetch_all(conn).await?))
+}

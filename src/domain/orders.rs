@@ -1,0 +1,145 @@
+//! Yearly/monthly orders (no I/O): periods and their ends, line prices, the partner discount,
+//! and the unsubscription refund formula.
+
+use chrono::{DateTime, Duration, Months, Utc};
+use rand::{distributions::Alphanumeric, Rng};
+use rust_decimal::Decimal;
+
+/// `period_type` of orders and resources: 2 month, 3 year.
+pub const MONTH: i16 = 2;
+pub const YEAR: i16 = 3;
+
+/// Whether `period_num` periods of `period_type` may be bought or renewed: months 1–11, years 1–3.
+pub fn valid_period(period_type: i16, period_num: i32) -> bool {
+    match period_type {
+        MONTH => (1..=11).contains(&period_num),
+        YEAR => (1..=3).contains(&period_num),
+        _ => false,
+    }
+}
+
+/// The months `period_num` periods of `period_type` last.
+pub fn months(period_type: i16, period_num: i32) -> u32 {
+    let n = period_num.max(0) as u32;
+    if period_type == YEAR {
+        12 * n
+    } else {
+        n
+    }
+}
+
+/// When a period bought from `start` ends (calendar months; the 31st ends on the month's last day).
+pub fn period_end(start: DateTime<Utc>, period_type: i16, period_num: i32) -> DateTime<Utc> {
+    start
+        .checked_add_months(Months::new(months(period_type, period_num)))
+        .unwrap_or(start)
+}
+
+/// The list price (fen) of `period_num` periods of a product priced `price` yuan per period, for
+/// `subscription_num` copies; `None` on overflow.
+pub fn line_price(price: Decimal, period_num: i32, subscription_num: i32) -> Option<i64> {
+    let yuan = price
+        .checked_mul(Decimal::from(period_num))?
+        .checked_mul(Decimal::from(subscription_num))?;
+    let fen = yuan.checked_mul(Decimal::from(100))?;
+    if fen.fract() != Decimal::ZERO {
+        return None;
+    }
+    i64::try_from(fen).ok()
+}
+
+/// What is payable (fen) of `official` fen at a partner discount `rate` (0 < rate ≤ 1): rounded
+/// down to the fen, so a discount never costs the customer a fen more.
+pub fn discounted(official: i64, rate: Decimal) -> i64 {
+    let v = (Decimal::from(official) * rate).floor();
+    i64::try_from(v).unwrap_or(official).clamp(0, official)
+}
+
+/// The unsubscription refund of one paid period (fen): what was paid for `[begin, end)` minus what
+/// was consumed by `now`. A period not yet begun is refunded whole, an ended one not at all; in
+/// between, the time used counts in whole days (a started day counts whole) and the consumed part
+/// is `paid × used_days / total_days` rounded up to the fen:
+/// `refund = paid − ⌈paid × ⌈(now − begin) / 1 day⌉ / ⌈(end − begin) / 1 day⌉⌉`.
+pub fn unused_refund(
+    paid: i64,
+    begin: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> i64 {
+    if paid <= 0 || now >= end {
+        return 0;
+    }
+    if now <= begin {
+        return paid;
+    }
+    let days = |d: Duration| (d.num_seconds() + 86_399) / 86_400;
+    let total = days(end - begin).max(1);
+    let used = days(now - begin).min(total);
+    let consumed = (paid as i128 * used as i128 + total as i128 - 1) / total as i128;
+    paid - consumed as i64
+}
+
+/// A new order id: `CS`, the UTC time to the minute (`yyMMddHHmm`) and 5 upper-case alphanumerics
+/// (the vendor's shape, e.g. `CS2012011530ABCDE`).
+pub fn new_order_id(at: DateTime<Utc>) -> String {
+    let rnd: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(5)
+        .map(|b| (b as char).to_ascii_uppercase())
+        .collect();
+    format!("CS{}{rnd}", at.format("%y%m%d%H%M"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn periods_follow_calendar_months() {
+        assert_eq!(period_end(at(2026, 1, 31), MONTH, 1), at(2026, 2, 28));
+        assert_eq!(period_end(at(2026, 12, 1), YEAR, 1), at(2027, 12, 1));
+        assert_eq!(period_end(at(2026, 12, 1), MONTH, 3), at(2027, 3, 1));
+        assert!(valid_period(MONTH, 11) && !valid_period(MONTH, 12) && !valid_period(MONTH, 0));
+        assert!(valid_period(YEAR, 3) && !valid_period(YEAR, 4) && !valid_period(4, 1));
+    }
+
+    #[test]
+    fn line_prices_are_exact_fen() {
+        assert_eq!(line_price(Decimal::new(1234, 2), 3, 2), Some(7404));
+        assert_eq!(line_price(Decimal::new(1, 3), 1, 1), None);
+    }
+
+    #[test]
+    fn discounts_round_down_to_the_fen() {
+        assert_eq!(discounted(999, Decimal::new(85, 2)), 849);
+        assert_eq!(discounted(1000, Decimal::ONE), 1000);
+    }
+
+    #[test]
+    fn refunds_are_the_unused_days_consumed_rounded_up() {
+        let (b, e) = (at(2026, 12, 1), at(2027, 12, 1)); // 365 days
+        assert_eq!(unused_refund(120_000, b, e, b), 120_000);
+        assert_eq!(unused_refund(120_000, b, e, b - Duration::days(1)), 120_000);
+        assert_eq!(unused_refund(120_000, b, e, e), 0);
+        // After 3 months (90 days): consumed ⌈120000 × 90 / 365⌉ = 29590.
+        assert_eq!(
+            unused_refund(120_000, b, e, at(2027, 3, 1)),
+            120_000 - 29_590
+        );
+        // A started day counts whole.
+        let one_second = b + Duration::seconds(1);
+        assert_eq!(unused_refund(36_500, b, e, one_second), 36_500 - 100);
+        assert_eq!(unused_refund(0, b, e, one_second), 0);
+    }
+
+    #[test]
+    fn order_ids_have_the_vendor_shape() {
+        let id = new_order_id(at(2020, 12, 1));
+        assert!(id.starts_with("CS2012010000") && id.len() == 17, "{id}");
+    }
+}

@@ -1,0 +1,796 @@
+//! Yearly/monthly orders (50-other.md §A: `orders`) and their resources (§B: `resources`).
+//! Reads take partner or customer credentials; state changes the customer's own (or a partner's
+//! assume-role token acting as the customer) — a partner's own credentials get 403 CBC.0151.
+
+mod on_demand;
+mod resources;
+
+pub use on_demand::*;
+pub use resources::*;
+
+use std::collections::HashMap;
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    Json,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{
+    db::orders::{LineRow, OrderFilter, OrderRow},
+    domain::time::format_ts,
+    error::{ApiError, ApiResult},
+    http::{
+        extract::{ApiJson, ApiQuery},
+        v2::{
+            bills::{english, given, int_filter, paging, DecimalNumber},
+            funding::YuanNumber,
+            max_len, time_bound,
+        },
+        ErrorBody,
+    },
+    service::{
+        auth::{Caller, CustomerCaller},
+        orders::{self, pay::Choice, NewOrder},
+    },
+    state::AppState,
+};
+
+fn ts(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(format_ts)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiscountItemV2 {
+    /// `3` partner-granted discount.
+    pub discount_type: String,
+    #[schema(value_type = f64)]
+    pub discount_amount: YuanNumber,
+}
+
+/// How an order (or line item) was paid; cash and credit are the rest of `amount_after_discount`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AmountInfomationV2 {
+    pub discounts: Vec<DiscountItemV2>,
+    #[schema(value_type = f64)]
+    pub flexipurchase_coupon_amount: YuanNumber,
+    #[schema(value_type = f64)]
+    pub coupon_amount: YuanNumber,
+    #[schema(value_type = f64)]
+    pub stored_card_amount: YuanNumber,
+    #[schema(value_type = f64)]
+    pub commission_amount: YuanNumber,
+    /// Paid from the balance: cash + own credit.
+    #[schema(value_type = f64)]
+    pub consumed_amount: YuanNumber,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn amount_info(
+    discount: i64,
+    discount_type: Option<i16>,
+    coupon: i64,
+    cash_coupon: i64,
+    card: i64,
+    cash: i64,
+    credit: i64,
+) -> AmountInfomationV2 {
+    AmountInfomationV2 {
+        discounts: if discount != 0 {
+            vec![DiscountItemV2 {
+                discount_type: discount_type.unwrap_or(3).to_string(),
+                discount_amount: YuanNumber(discount),
+            }]
+        } else {
+            vec![]
+        },
+        flexipurchase_coupon_amount: YuanNumber(cash_coupon),
+        coupon_amount: YuanNumber(coupon),
+        stored_card_amount: YuanNumber(card),
+        commission_amount: YuanNumber(0),
+        consumed_amount: YuanNumber(cash + credit),
+    }
+}
+
+/// An order (`CustomerOrderV3`; the list's `CustomerOrderV2` is the same without `user_name`
+/// and `pending_payment_end_time`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerOrderV3 {
+    pub order_id: String,
+    pub customer_id: String,
+    pub service_type_code: String,
+    pub service_type_name: String,
+    /// 1 customer, 2 agent (partner with an assume-role token), 8 system-created.
+    pub source_type: i16,
+    /// 2 pending refund, 4 cancelled, 5 completed, 6 pending payment.
+    pub status: i16,
+    /// 1 new, 2 renew, 4 unsubscribe.
+    pub order_type: i16,
+    #[schema(value_type = f64)]
+    pub amount_after_discount: YuanNumber,
+    #[schema(value_type = f64)]
+    pub official_amount: YuanNumber,
+    pub measure_id: i32,
+    pub create_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_time: Option<String>,
+    pub currency: String,
+    pub amount_info: AmountInfomationV2,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_payment_end_time: Option<String>,
+    /// Extension: who created it (`customer` or `partner`), and its id.
+    pub actor_kind: String,
+    pub actor_id: String,
+}
+
+fn order_view(
+    o: &OrderRow,
+    names: &HashMap<String, String>,
+    user_name: Option<String>,
+) -> CustomerOrderV3 {
+    CustomerOrderV3 {
+        order_id: o.id.clone(),
+        customer_id: o.customer_id.clone(),
+        service_type_code: o.service_type_code.clone(),
+        service_type_name: names.get(&o.service_type_code).cloned().unwrap_or_default(),
+        source_type: o.source_type,
+        status: o.status,
+        order_type: o.order_type,
+        amount_after_discount: YuanNumber(o.payable),
+        official_amount: YuanNumber(o.official_amount),
+        measure_id: 1,
+        create_time: format_ts(o.create_time),
+        payment_time: ts(o.payment_time),
+        currency: "CNY".into(),
+        amount_info: amount_info(
+            o.discount_amount,
+            o.discount_type,
+            o.coupon,
+            o.cash_coupon,
+            o.card,
+            o.cash,
+            o.credit,
+        ),
+        pending_payment_end_time: if user_name.is_some() && o.status == orders::PENDING_PAYMENT {
+            ts(o.pending_payment_end_time)
+        } else {
+            None
+        },
+        user_name,
+        actor_kind: o.actor_kind.clone(),
+        actor_id: o.actor_id.clone(),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductObject {
+    pub product_id: String,
+    pub product_spec_desc: String,
+    pub category_code: String,
+    pub product_owner_service: String,
+    pub commercial_resource: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderLineItemEntityV2 {
+    pub order_line_item_id: String,
+    pub service_type_code: String,
+    pub service_type_name: String,
+    pub product_id: String,
+    pub product_spec_desc: String,
+    /// 2 month, 3 year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_type: Option<i16>,
+    /// `null` for unsubscribe orders.
+    pub period_num: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expire_time: Option<String>,
+    pub subscription_num: i32,
+    #[schema(value_type = f64)]
+    pub amount_after_discount: YuanNumber,
+    #[schema(value_type = f64)]
+    pub official_amount: YuanNumber,
+    pub amount_info: AmountInfomationV2,
+    pub currency: String,
+    pub category_code: String,
+    pub product_owner_service: String,
+    pub commercial_resource: String,
+    pub base_product_info: ProductObject,
+    pub order_id: String,
+    /// Extension: the resource this line created, renewed or refunded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+}
+
+fn line_view(l: &LineRow, names: &HashMap<String, String>) -> OrderLineItemEntityV2 {
+    OrderLineItemEntityV2 {
+        order_line_item_id: l.id.clone(),
+        service_type_code: l.service_type_code.clone(),
+        service_type_name: names.get(&l.service_type_code).cloned().unwrap_or_default(),
+        product_id: l.product_id.clone(),
+        product_spec_desc: l.product_spec_desc.clone(),
+        period_type: l.period_type,
+        period_num: l.period_num,
+        effective_time: ts(l.effective_time),
+        expire_time: ts(l.expire_time),
+        subscription_num: l.subscription_num,
+        amount_after_discount: YuanNumber(l.payable),
+        official_amount: YuanNumber(l.official_amount),
+        amount_info: amount_info(
+            l.discount_amount,
+            Some(3),
+            l.coupon,
+            l.cash_coupon,
+            l.card,
+            l.cash,
+            l.credit,
+        ),
+        currency: "CNY".into(),
+        category_code: l.service_type_code.clone(),
+        product_owner_service: l.service_type_code.clone(),
+        commercial_resource: l.resource_type_code.clone(),
+        base_product_info: ProductObject {
+            product_id: l.product_id.clone(),
+            product_spec_desc: l.product_spec_desc.clone(),
+            category_code: l.service_type_code.clone(),
+            product_owner_service: l.service_type_code.clone(),
+            commercial_resource: l.resource_type_code.clone(),
+        },
+        order_id: l.order_id.clone(),
+        resource_id: l.resource_id.clone(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Create (extension)
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateCustomerOrderReq {
+    pub product_id: String,
+    pub region_code: String,
+    /// 2 month, 3 year.
+    pub period_type: i16,
+    /// Months 1–11 or years 1–3.
+    pub period_num: i32,
+    /// 1–100 copies.
+    pub subscription_num: i32,
+    /// Renew automatically at expiry (default false).
+    pub is_auto_renew: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreateCustomerOrderResponse {
+    pub order_id: String,
+    pub order_info: CustomerOrderV3,
+    pub order_line_items: Vec<OrderLineItemEntityV2>,
+}
+
+/// Extension: the customer (or a partner with its assume-role token) orders a yearly/monthly
+/// product; the order waits for payment (status 6) priced from the catalogue.
+#[utoipa::path(post, path = "/v2/orders/customer-orders", tag = "orders",
+    request_body = CreateCustomerOrderReq,
+    responses((status = 201, body = CreateCustomerOrderResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn create_customer_order(
+    State(app): State<AppState>,
+    caller: CustomerCaller,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<CreateCustomerOrderReq>,
+) -> ApiResult<(StatusCode, Json<CreateCustomerOrderResponse>)> {
+    if req.product_id.is_empty() || req.region_code.is_empty() {
+        return Err(ApiError::invalid(
+            "product_id",
+            "product_id and region_code are required",
+        ));
+    }
+    max_len("product_id", Some(&req.product_id), 64)?;
+    max_len("region_code", Some(&req.region_code), 64)?;
+    if !matches!(req.period_type, 2 | 3) {
+        return Err(ApiError::invalid(
+            "period_type",
+            "must be 2 (month) or 3 (year)",
+        ));
+    }
+    let (order, lines) = orders::create(
+        &app,
+        &caller,
+        &NewOrder {
+            product_id: req.product_id,
+            region_code: req.region_code,
+            period_type: req.period_type,
+            period_num: req.period_num,
+            subscription_num: req.subscription_num,
+            is_auto_renew: req.is_auto_renew.unwrap_or(false),
+        },
+    )
+    .await?;
+    let names = orders::names(
+        &app,
+        vec![order.service_type_code.clone()],
+        english(&headers),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreateCustomerOrderResponse {
+            order_id: order.id.clone(),
+            order_info: order_view(&order, &names, Some(caller.login_name.clone())),
+            order_line_items: lines.iter().map(|l| line_view(l, &names)).collect(),
+        }),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// list_customer_orders
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListCustomerOrdersQuery {
+    /// Case-insensitive.
+    pub order_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub create_time_begin: Option<String>,
+    pub create_time_end: Option<String>,
+    pub service_type_code: Option<String>,
+    pub status: Option<String>,
+    pub order_type: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+    /// `createTime` ascending or `-createTime` descending (default).
+    pub order_by: Option<String>,
+    pub payment_time_begin: Option<String>,
+    pub payment_time_end: Option<String>,
+    pub indirect_partner_id: Option<String>,
+    /// `oneself` (default) or `sub_customer`.
+    pub method: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListCustomerOrdersResponse {
+    pub total_count: i64,
+    pub order_infos: Vec<CustomerOrderV3>,
+}
+
+const ORDER_STATUSES: &[i16] = &[1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13];
+const ORDER_TYPES: &[i16] = &[1, 2, 3, 4, 10, 11, 13, 14, 15];
+
+/// Optional begin and end of a time window.
+type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// A time window: each bound a UTC time, begin ≤ end, at most one year apart.
+fn window(
+    begin_field: &str,
+    begin: Option<String>,
+    end_field: &str,
+    end: Option<String>,
+) -> Result<Window, ApiError> {
+    let b = time_bound(begin_field, given(begin).as_deref())?;
+    let e = time_bound(end_field, given(end).as_deref())?;
+    if let (Some(b), Some(e)) = (b, e) {
+        if b > e {
+            return Err(ApiError::invalid(
+                end_field,
+                format!("must not be before {begin_field}"),
+            ));
+        }
+        if e - b > chrono::Duration::days(366) {
+            return Err(ApiError::invalid(
+                end_field,
+                "the window is at most one year",
+            ));
+        }
+    }
+    Ok((b, e))
+}
+
+/// The customer's own orders, or a partner's customers' orders.
+#[utoipa::path(get, path = "/v2/orders/customer-orders", tag = "orders",
+    params(ListCustomerOrdersQuery),
+    responses((status = 200, body = ListCustomerOrdersResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn list_customer_orders(
+    State(app): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ListCustomerOrdersQuery>,
+) -> ApiResult<Json<ListCustomerOrdersResponse>> {
+    let (offset, limit) = paging(q.offset, q.limit, 100)?;
+    let (create_begin, create_end) = window(
+        "create_time_begin",
+        q.create_time_begin,
+        "create_time_end",
+        q.create_time_end,
+    )?;
+    let (payment_begin, payment_end) = window(
+        "payment_time_begin",
+        q.payment_time_begin,
+        "payment_time_end",
+        q.payment_time_end,
+    )?;
+    let ascending = match given(q.order_by).as_deref() {
+        None | Some("-createTime") => false,
+        Some("createTime") => true,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "order_by",
+                "must be createTime or -createTime",
+            ))
+        }
+    };
+    let sub_customer = match given(q.method).as_deref() {
+        None | Some("oneself") => false,
+        Some("sub_customer") => true,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "method",
+                "must be oneself or sub_customer",
+            ))
+        }
+    };
+    let order_id = given(q.order_id);
+    max_len("order_id", order_id.as_deref(), 64)?;
+    let customer_id = given(q.customer_id);
+    max_len("customer_id", customer_id.as_deref(), 64)?;
+    let filter = OrderFilter {
+        order_id,
+        customer_id,
+        create_begin,
+        create_end,
+        payment_begin,
+        payment_end,
+        service_type_code: given(q.service_type_code),
+        status: int_filter("status", q.status, ORDER_STATUSES, false)?,
+        order_type: int_filter("order_type", q.order_type, ORDER_TYPES, false)?,
+        ascending,
+    };
+    let indirect = given(q.indirect_partner_id);
+    // Orders paid for enterprise sub-accounts: none exist here.
+    let (total, rows) = if sub_customer {
+        (0, vec![])
+    } else {
+        orders::list(&app, &caller, indirect.as_deref(), &filter, offset, limit).await?
+    };
+    let names = orders::names(
+        &app,
+        rows.iter().map(|o| o.service_type_code.clone()).collect(),
+        english(&headers),
+    )
+    .await?;
+    Ok(Json(ListCustomerOrdersResponse {
+        total_count: total,
+        order_infos: rows.iter().map(|o| order_view(o, &names, None)).collect(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// show_customer_order_details
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShowCustomerOrderDetailsQuery {
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+    pub indirect_partner_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShowCustomerOrderDetailsResponse {
+    pub total_count: i64,
+    pub order_info: CustomerOrderV3,
+    pub order_line_items: Vec<OrderLineItemEntityV2>,
+}
+
+/// An order with one page of its line items.
+#[utoipa::path(get, path = "/v2/orders/customer-orders/details/{order_id}", tag = "orders",
+    params(("order_id" = String, Path), ShowCustomerOrderDetailsQuery,
+           ("X-Language" = Option<String>, Header, description = "zh_cn (default) or en_us")),
+    responses((status = 200, body = ShowCustomerOrderDetailsResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn show_customer_order_details(
+    State(app): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(order_id): Path<String>,
+    ApiQuery(q): ApiQuery<ShowCustomerOrderDetailsQuery>,
+) -> ApiResult<Json<ShowCustomerOrderDetailsResponse>> {
+    let (offset, limit) = paging(q.offset, q.limit, 100)?;
+    let indirect = given(q.indirect_partner_id);
+    let (order, total, lines, user) =
+        orders::details(&app, &caller, &order_id, indirect.as_deref(), offset, limit).await?;
+    let mut codes = vec![order.service_type_code.clone()];
+    codes.extend(lines.iter().map(|l| l.service_type_code.clone()));
+    let names = orders::names(&app, codes, english(&headers)).await?;
+    Ok(Json(ShowCustomerOrderDetailsResponse {
+        total_count: total,
+        order_info: order_view(&order, &names, Some(user)),
+        order_line_items: lines.iter().map(|l| line_view(l, &names)).collect(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// list_order_coupons_by_order_id, list_order_discounts
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderIdQuery {
+    /// Required.
+    pub order_id: Option<String>,
+}
+
+fn required_order_id(v: Option<String>) -> Result<String, ApiError> {
+    let id = given(v).ok_or_else(|| ApiError::invalid("order_id", "is required"))?;
+    max_len("order_id", Some(&id), 64)?;
+    Ok(id)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouponInfoV2 {
+    pub coupon_id: String,
+    pub coupon_code: String,
+    /// 1 not activated, 2 usable.
+    pub status: i16,
+    /// 1 voucher, 4 cash coupon.
+    pub coupon_type: i16,
+    pub measure_id: i32,
+    #[schema(value_type = f64)]
+    pub face_value: YuanNumber,
+    pub effective_time: String,
+    pub expire_time: String,
+    pub create_time: String,
+    #[schema(value_type = f64)]
+    pub balance: YuanNumber,
+    /// 0 Huawei service coupon.
+    pub coupon_group: i16,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouponMaxUseQuantity {
+    pub coupon_type: i16,
+    pub coupon_group: i16,
+    pub use_quantity_value: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListOrderCouponsByOrderIdResponse {
+    pub count: i64,
+    pub user_coupons: Vec<CouponInfoV2>,
+    pub coupon_max_use_quantity: Vec<CouponMaxUseQuantity>,
+}
+
+/// The customer's coupons that may pay a pending order (at most 3 per payment).
+#[utoipa::path(get, path = "/v2/orders/customer-orders/order-coupons", tag = "orders",
+    params(OrderIdQuery),
+    responses((status = 200, body = ListOrderCouponsByOrderIdResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn list_order_coupons_by_order_id(
+    State(app): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<OrderIdQuery>,
+) -> ApiResult<Json<ListOrderCouponsByOrderIdResponse>> {
+    let id = required_order_id(q.order_id)?;
+    let coupons = orders::order_coupons(&app, &caller, &id).await?;
+    Ok(Json(ListOrderCouponsByOrderIdResponse {
+        count: coupons.len() as i64,
+        user_coupons: coupons
+            .iter()
+            .map(|c| CouponInfoV2 {
+                coupon_id: c.row.id.clone(),
+                coupon_code: c.row.id.clone(),
+                status: c.status,
+                coupon_type: c.row.kind,
+                measure_id: 1,
+                face_value: YuanNumber(c.face_value),
+                effective_time: format_ts(c.row.effective_time),
+                expire_time: format_ts(c.row.expire_time),
+                create_time: format_ts(c.created_at),
+                balance: YuanNumber(c.balance),
+                coupon_group: 0,
+            })
+            .collect(),
+        coupon_max_use_quantity: [1, 4]
+            .iter()
+            .map(|&t| CouponMaxUseQuantity {
+                coupon_type: t,
+                coupon_group: 0,
+                use_quantity_value: 3,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderLineItemV3 {
+    pub order_line_item_ids: Vec<String>,
+    /// 1 ratio.
+    pub discount_mode: i16,
+    #[schema(value_type = f64)]
+    pub discount_amount: YuanNumber,
+    #[schema(value_type = f64)]
+    pub discount_ratio: DecimalNumber,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderV3 {
+    pub order_id: String,
+    pub order_line_items: Vec<OrderLineItemV3>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiscountInfoV3 {
+    pub discount_id: String,
+    /// The rate, e.g. `0.85`.
+    pub discount_value: String,
+    /// 3 partner-granted.
+    pub discount_type: i16,
+    pub orders: Vec<OrderV3>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListOrderDiscountsResponse {
+    pub discounts: Vec<DiscountInfoV3>,
+}
+
+/// The discounts usable for an order: the partner-granted rate of the customer, if any.
+#[utoipa::path(get, path = "/v2/orders/customer-orders/order-discounts", tag = "orders",
+    params(OrderIdQuery),
+    responses((status = 200, body = ListOrderDiscountsResponse), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn list_order_discounts(
+    State(app): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<OrderIdQuery>,
+) -> ApiResult<Json<ListOrderDiscountsResponse>> {
+    let id = required_order_id(q.order_id)?;
+    let ds = orders::order_discounts(&app, &caller, &id).await?;
+    Ok(Json(ListOrderDiscountsResponse {
+        discounts: ds
+            .into_iter()
+            .map(|d| DiscountInfoV3 {
+                discount_id: d.discount_id,
+                discount_value: d.rate.normalize().to_string(),
+                discount_type: d.discount_type,
+                orders: vec![OrderV3 {
+                    order_id: id.clone(),
+                    order_line_items: d
+                        .lines
+                        .iter()
+                        .map(|(line, amount)| OrderLineItemV3 {
+                            order_line_item_ids: vec![line.clone()],
+                            discount_mode: 1,
+                            discount_amount: YuanNumber(*amount),
+                            discount_ratio: DecimalNumber(d.rate),
+                        })
+                        .collect(),
+                }],
+            })
+            .collect(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// pay_orders, cancel_customer_order
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CouponSimpleInfoOrderPayV3 {
+    pub id: String,
+    /// The coupon's type: 1 voucher, 4 cash coupon.
+    #[serde(rename = "type")]
+    pub kind: i16,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DiscountSimpleInfoV3 {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: i16,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PayCustomerOrderV3Req {
+    pub order_id: String,
+    /// `YES` | `NO`.
+    pub use_coupon: String,
+    /// `YES` | `NO`.
+    pub use_discount: String,
+    /// 1–3 coupons, required iff `use_coupon=YES`.
+    pub coupon_infos: Option<Vec<CouponSimpleInfoOrderPayV3>>,
+    /// Exactly 1, required iff `use_discount=YES`.
+    pub discount_infos: Option<Vec<DiscountSimpleInfoV3>>,
+}
+
+fn yes_no(field: &str, v: &str) -> Result<bool, ApiError> {
+    match v {
+        "YES" => Ok(true),
+        "NO" => Ok(false),
+        _ => Err(ApiError::invalid(field, "must be YES or NO")),
+    }
+}
+
+/// Pays a pending order: the chosen coupons, the discount, then the balance (cards, cash, own
+/// credit). Empty 200 body.
+#[utoipa::path(post, path = "/v3/orders/customer-orders/pay", tag = "orders",
+    request_body = PayCustomerOrderV3Req,
+    responses((status = 200, description = "Paid (empty body)"), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn pay_orders(
+    State(app): State<AppState>,
+    caller: CustomerCaller,
+    ApiJson(req): ApiJson<PayCustomerOrderV3Req>,
+) -> ApiResult<StatusCode> {
+    required_order_id(Some(req.order_id.clone()))?;
+    let use_coupon = yes_no("use_coupon", &req.use_coupon)?;
+    let use_discount = yes_no("use_discount", &req.use_discount)?;
+    let coupons = req.coupon_infos.unwrap_or_default();
+    let discounts = req.discount_infos.unwrap_or_default();
+    if use_coupon && !(1..=3).contains(&coupons.len()) {
+        return Err(ApiError::invalid(
+            "coupon_infos",
+            "1 to 3 coupons are required when use_coupon is YES",
+        ));
+    }
+    if !use_coupon && !coupons.is_empty() {
+        return Err(ApiError::invalid(
+            "coupon_infos",
+            "must be empty when use_coupon is NO",
+        ));
+    }
+    if use_discount && discounts.len() != 1 {
+        return Err(ApiError::invalid(
+            "discount_infos",
+            "exactly 1 discount is required when use_discount is YES",
+        ));
+    }
+    if !use_discount && !discounts.is_empty() {
+        return Err(ApiError::invalid(
+            "discount_infos",
+            "must be empty when use_discount is NO",
+        ));
+    }
+    let choice = Choice {
+        coupons: coupons.into_iter().map(|c| (c.id, c.kind)).collect(),
+        discount: discounts.into_iter().next().map(|d| d.id),
+    };
+    orders::pay::pay(&app, &caller, &req.order_id, &choice).await?;
+    Ok(StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CancelCustomerOrderReq {
+    pub order_id: String,
+}
+
+/// Cancels a pending order (status 6 only, else CBC.99005010). Empty 200 body.
+#[utoipa::path(put, path = "/v2/orders/customer-orders/cancel", tag = "orders",
+    request_body = CancelCustomerOrderReq,
+    responses((status = 200, description = "Cancelled (empty body)"), (status = "4XX", body = ErrorBody)),
+    security(("aksk" = []), ("token" = [])))]
+pub async fn cancel_customer_order(
+    State(app): State<AppState>,
+    caller: CustomerCaller,
+    ApiJson(req): ApiJson<CancelCustomerOrderReq>,
+) -> ApiResult<StatusCode> {
+    required_order_id(Some(req.order_id.clone()))?;
+    orders::cancel(&app, &caller, &req.order_id).await?;
+    Ok(StatusCode::OK)
+}
+
+/// The routes of this area.
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(create_customer_order, list_customer_orders))
+        .routes(routes!(show_customer_order_details))
+        .routes(routes!(list_order_coupons_by_order_id))
+        .routes(routes!(list_order_discounts))
+        .routes(routes!(pay_orders))
+        .routes(routes!(cancel_customer_order))
+        .merge(resources::routes())
+        .merge(on_demand::routes())
+}
