@@ -27,6 +27,7 @@ mod money_out_bills;
 mod orders;
 mod orders_assume_role;
 mod orders_resources;
+mod orders_sandbox;
 mod organisation;
 mod pg_crash;
 mod pgbouncer;
