@@ -436,6 +436,12 @@ async fn order_creation_and_payment_errors_have_their_codes() {
     let late = order(&app, &c, &product, 2, 1, false).await;
     app.clock.advance(chrono::Duration::days(16));
     pay(&app, &c, &late, &[]).await.err(400, "CBC.99003106");
+    // The time rule then cancels it (at the end of its window).
+    partner_center::service::time_rules::run_all(&app.state)
+        .await
+        .unwrap();
+    let info = &details(&app, &c, &late).await["order_info"];
+    assert_eq!(info["status"], 4);
     app.assert_audit_ok().await;
 }
 

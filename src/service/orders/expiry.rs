@@ -25,7 +25,8 @@ const SYSTEM: &str = "system";
 /// Resources looked at per query.
 const BATCH: i64 = 500;
 
-/// Runs every due step of every resource up to the app clock's now; returns the steps taken.
+/// Runs every due step of every resource up to the app clock's now, then cancels the pending
+/// orders whose payment window has ended; returns the steps taken (orders cancelled included).
 pub async fn run_due(app: &App) -> ApiResult<u64> {
     let now = app.now();
     let horizon = now + Duration::days(7);
@@ -44,6 +45,9 @@ pub async fn run_due(app: &App) -> ApiResult<u64> {
             after.push(id);
         }
     }
+    // Orders left unpaid past their payment window.
+    let mut conn = app.db.acquire().await?;
+    steps += db::orders::cancel_unpaid(&mut conn, now).await?;
     Ok(steps)
 }
 

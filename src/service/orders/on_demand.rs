@@ -7,7 +7,9 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::resources::{self, check_ids, fail, refund, refund_plan, unavailable, Failure, CLOSED};
+use super::resources::{
+    self, begin_resource, check_ids, fail, refund, refund_plan, Failure, CLOSED,
+};
 use crate::{
     db,
     domain::orders as rules,
@@ -31,16 +33,14 @@ pub async fn to_on_demand_at_expiry(
     let at = app.now();
     let mut fails = Vec::new();
     for id in ids {
-        let mut tx = app.db.begin().await?;
-        let r = db::orders::lock_resources(&mut tx, &caller.account_id, std::slice::from_ref(id))
-            .await?
-            .into_iter()
-            .next();
-        if let Some(f) = unavailable(&mut tx, r.as_ref(), id).await? {
-            fails.push(f);
-            continue;
-        }
-        let mut r = r.expect("checked above");
+        let (mut tx, r) = begin_resource(app, caller, id).await?;
+        let mut r = match r {
+            Ok(r) => r,
+            Err(f) => {
+                fails.push(f);
+                continue;
+            }
+        };
         r.to_on_demand = set_up;
         if set_up {
             r.is_auto_renew = false;
@@ -88,16 +88,14 @@ pub async fn to_on_demand_now(
     db::usage::ensure_partitions(&mut *app.db.acquire().await?, &[bill_cycle(at)]).await?;
     let mut out = Vec::new();
     for id in ids {
-        let mut tx = app.db.begin().await?;
-        let r = db::orders::lock_resources(&mut tx, &caller.account_id, std::slice::from_ref(id))
-            .await?
-            .into_iter()
-            .next();
-        if let Some(f) = unavailable(&mut tx, r.as_ref(), id).await? {
-            out.push((id.clone(), Instantly::Failed(f)));
-            continue;
-        }
-        let mut r = r.expect("checked above");
+        let (mut tx, r) = begin_resource(app, caller, id).await?;
+        let mut r = match r {
+            Ok(r) => r,
+            Err(f) => {
+                out.push((id.clone(), Instantly::Failed(f)));
+                continue;
+            }
+        };
         let plan = refund_plan(&mut tx, &r.id, false, at).await?;
         let order = refund(&mut tx, &r, &plan, caller, (super::TO_ON_DEMAND, 24), at).await?;
         r.status = CLOSED;

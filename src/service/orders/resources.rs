@@ -285,6 +285,32 @@ pub(crate) async fn unavailable(
     Ok(None)
 }
 
+/// Begins the transaction of one resource of a batch call: the caller's resource locked, or the
+/// failure that resource is reported with (`unavailable`).
+pub(crate) async fn begin_resource<'a>(
+    app: &'a App,
+    caller: &CustomerCaller,
+    id: &str,
+) -> ApiResult<(
+    sqlx::Transaction<'a, sqlx::Postgres>,
+    Result<ResourceRow, Failure>,
+)> {
+    let mut tx = app.db.begin().await?;
+    let r = db::orders::lock_resources(
+        &mut tx,
+        &caller.account_id,
+        std::slice::from_ref(&id.to_string()),
+    )
+    .await?
+    .into_iter()
+    .next();
+    let out = match unavailable(&mut tx, r.as_ref(), id).await? {
+        Some(f) => Err(f),
+        None => Ok(r.expect("unavailable checks it exists")),
+    };
+    Ok((tx, out))
+}
+
 /// Creates (in the caller's transaction) a pending renewal order of one resource for
 /// `period_num` periods of `period_type`, priced from the catalogue.
 #[allow(clippy::too_many_arguments)]
@@ -322,22 +348,13 @@ pub(crate) async fn renewal_order(
         service_type_code: r.service_type_code.clone(),
         base_order_id: Some(r.order_id.clone()),
         official_amount: official,
-        discount_amount: 0,
         payable: official,
-        coupon: 0,
-        cash_coupon: 0,
-        card: 0,
-        cash: 0,
-        credit: 0,
-        discount_id: None,
-        discount_type: None,
         is_auto_renew: r.is_auto_renew,
         create_time: at,
-        payment_time: None,
         pending_payment_end_time: Some(at + chrono::Duration::days(super::PAYMENT_WINDOW_DAYS)),
-        cancel_time: None,
         actor_id: actor_id.to_string(),
         actor_kind: actor_kind.to_string(),
+        ..Default::default()
     };
     let line = LineRow {
         id: format!("{}-1", order.id),
@@ -354,18 +371,11 @@ pub(crate) async fn renewal_order(
         period_num: Some(period_num),
         subscription_num: r.subscription_num,
         official_amount: official,
-        discount_amount: 0,
         payable: official,
-        coupon: 0,
-        cash_coupon: 0,
-        card: 0,
-        cash: 0,
-        credit: 0,
         effective_time: Some(r.expire_time),
         expire_time: Some(rules::period_end(r.expire_time, period_type, period_num)),
-        fee_record_id: None,
-        refunded_fee_id: None,
         base_order_id: Some(r.order_id.clone()),
+        ..Default::default()
     };
     db::orders::insert_order(conn, &order).await?;
     db::orders::insert_lines(conn, std::slice::from_ref(&line)).await?;
@@ -394,16 +404,14 @@ pub async fn renew(
     let mut order_ids = Vec::new();
     let mut fails = Vec::new();
     for id in ids {
-        let mut tx = app.db.begin().await?;
-        let r = db::orders::lock_resources(&mut tx, &caller.account_id, std::slice::from_ref(id))
-            .await?
-            .into_iter()
-            .next();
-        if let Some(f) = unavailable(&mut tx, r.as_ref(), id).await? {
-            fails.push(f);
-            continue;
-        }
-        let r = r.expect("checked above");
+        let (mut tx, r) = begin_resource(app, caller, id).await?;
+        let r = match r {
+            Ok(r) => r,
+            Err(f) => {
+                fails.push(f);
+                continue;
+            }
+        };
         let Some((mut order, mut lines)) = renewal_order(
             &mut tx,
             &r,
@@ -427,11 +435,7 @@ pub async fn renew(
         order_ids.push(order.id.clone());
         if auto_pay {
             let mut tx = app.db.begin().await?;
-            let mut locked = db::orders::lock_order_nowait(&mut tx, &order.id)
-                .await
-                .map_err(super::busy)?
-                .ok_or_else(invalid_order)?;
-            std::mem::swap(&mut order, &mut locked);
+            order = pay::lock_own_order(&mut tx, caller, &order.id).await?;
             let paid = async {
                 prepare(&mut tx, &order, &mut lines, at).await?;
                 pay::settle(&mut tx, &mut order, &mut lines, &pay::Choice::default(), at).await?;
@@ -571,16 +575,14 @@ pub async fn unsubscribe(
     let mut order_ids = Vec::new();
     let mut fails = Vec::new();
     for id in ids {
-        let mut tx = app.db.begin().await?;
-        let r = db::orders::lock_resources(&mut tx, &caller.account_id, std::slice::from_ref(id))
-            .await?
-            .into_iter()
-            .next();
-        if let Some(f) = unavailable(&mut tx, r.as_ref(), id).await? {
-            fails.push(f);
-            continue;
-        }
-        let mut r = r.expect("checked above");
+        let (mut tx, r) = begin_resource(app, caller, id).await?;
+        let mut r = match r {
+            Ok(r) => r,
+            Err(f) => {
+                fails.push(f);
+                continue;
+            }
+        };
         let plan = refund_plan(&mut tx, &r.id, unsubscribe_type == 2, at).await?;
         if unsubscribe_type == 2 && plan.is_empty() {
             fails.push(fail(
@@ -717,7 +719,6 @@ pub(crate) async fn refund(
             period_num: None,
             subscription_num: l.subscription_num,
             official_amount: -amount,
-            discount_amount: 0,
             payable: -amount,
             coupon: neg.coupon,
             cash_coupon: neg.cash_coupon,
@@ -729,6 +730,7 @@ pub(crate) async fn refund(
             fee_record_id: Some(fee_id.clone()),
             refunded_fee_id: Some(fee.clone()),
             base_order_id: Some(l.order_id.clone()),
+            ..Default::default()
         };
         let mut row = pay::fee_row(&customer, &order_id, &line, &who, &fee_id, bill_type, at);
         row.original_id = Some(fee.clone());
@@ -752,22 +754,17 @@ pub(crate) async fn refund(
         service_type_code: r.service_type_code.clone(),
         base_order_id: Some(r.order_id.clone()),
         official_amount: sum(|l| l.official_amount),
-        discount_amount: 0,
         payable: sum(|l| l.payable),
         coupon: sum(|l| l.coupon),
         cash_coupon: sum(|l| l.cash_coupon),
         card: sum(|l| l.card),
         cash: sum(|l| l.cash),
         credit: sum(|l| l.credit),
-        discount_id: None,
-        discount_type: None,
-        is_auto_renew: false,
         create_time: at,
         payment_time: Some(at),
-        pending_payment_end_time: None,
-        cancel_time: None,
         actor_id: caller.actor_id().to_string(),
         actor_kind: caller.actor_kind().to_string(),
+        ..Default::default()
     };
     db::orders::insert_order(conn, &order).await?;
     db::orders::insert_lines(conn, &lines).await?;
