@@ -115,18 +115,7 @@ async fn run_resource(app: &App, id: &str, now: DateTime<Utc>) -> ApiResult<u64>
             Step::AutoRenew(at) => {
                 if !auto_renew(app, &mut tx, &r, at).await? {
                     r.auto_renew_failed_for = Some(r.expire_time);
-                    r.update_time = at;
-                    db::orders::update_resource(&mut tx, &r).await?;
-                    db::orders::insert_event(
-                        &mut tx,
-                        &r.id,
-                        "auto_renew_failed",
-                        at,
-                        None,
-                        SYSTEM,
-                        SYSTEM,
-                    )
-                    .await?;
+                    set(&mut tx, &mut r, "auto_renew_failed", at).await?;
                 }
             }
             Step::Grace(at) => {
@@ -162,10 +151,7 @@ async fn set(
     event: &str,
     at: DateTime<Utc>,
 ) -> ApiResult<()> {
-    r.update_time = at;
-    db::orders::update_resource(conn, r).await?;
-    db::orders::insert_event(conn, &r.id, event, at, None, SYSTEM, SYSTEM).await?;
-    Ok(())
+    resources::save(conn, r, event, at, None, (SYSTEM, SYSTEM)).await
 }
 
 /// Renews one period of `auto_renew_period_type` at `at`, paid from the balance (inside a

@@ -48,23 +48,12 @@ pub async fn to_on_demand_at_expiry(
         } else {
             r.expire_policy = resources::POLICY_GRACE;
         }
-        r.update_time = at;
-        db::orders::update_resource(&mut tx, &r).await?;
         let event = if set_up {
             "to_on_demand_set"
         } else {
             "to_on_demand_cancel"
         };
-        db::orders::insert_event(
-            &mut tx,
-            &r.id,
-            event,
-            at,
-            None,
-            caller.actor_id(),
-            caller.actor_kind(),
-        )
-        .await?;
+        resources::save(&mut tx, &mut r, event, at, None, resources::actor(caller)).await?;
         tx.commit().await?;
     }
     Ok(fails)
@@ -103,16 +92,13 @@ pub async fn to_on_demand_now(
         r.is_auto_renew = false;
         r.expire_policy = 1;
         r.deleted_at = Some(at);
-        r.update_time = at;
-        db::orders::update_resource(&mut tx, &r).await?;
-        db::orders::insert_event(
+        resources::save(
             &mut tx,
-            &r.id,
+            &mut r,
             "to_on_demand",
             at,
             Some(&order.id),
-            caller.actor_id(),
-            caller.actor_kind(),
+            resources::actor(caller),
         )
         .await?;
         tx.commit().await?;

@@ -172,12 +172,38 @@ pub(crate) async fn provision(
             } else {
                 "renewed"
             };
-            db::orders::update_resource(conn, &r).await?;
-            db::orders::insert_event(conn, id, event, at, Some(&order.id), actor_id, actor_kind)
-                .await?;
+            save(
+                conn,
+                &mut r,
+                event,
+                at,
+                Some(&order.id),
+                (actor_id, actor_kind),
+            )
+            .await?;
         }
     }
     Ok(())
+}
+
+/// Writes a resource's new state at `at` and records the step with its actor.
+pub(crate) async fn save(
+    conn: &mut PgConnection,
+    r: &mut ResourceRow,
+    event: &str,
+    at: DateTime<Utc>,
+    order_id: Option<&str>,
+    (actor_id, actor_kind): (&str, &str),
+) -> ApiResult<()> {
+    r.update_time = at;
+    db::orders::update_resource(conn, r).await?;
+    db::orders::insert_event(conn, &r.id, event, at, order_id, actor_id, actor_kind).await?;
+    Ok(())
+}
+
+/// Who acts for `caller` (the partner behind an assume-role token, else the customer).
+pub(crate) fn actor(caller: &CustomerCaller) -> (&str, &'static str) {
+    (caller.actor_id(), caller.actor_kind())
 }
 
 /// Whose resources a caller lists: a customer its own; a partner a sub-customer's it names.
@@ -510,18 +536,7 @@ pub async fn set_auto_renew(
             "auto_renew_off"
         }
     };
-    r.update_time = at;
-    db::orders::update_resource(&mut tx, &r).await?;
-    db::orders::insert_event(
-        &mut tx,
-        &r.id,
-        event,
-        at,
-        None,
-        caller.actor_id(),
-        caller.actor_kind(),
-    )
-    .await?;
+    save(&mut tx, &mut r, event, at, None, actor(caller)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -603,16 +618,13 @@ pub async fn unsubscribe(
                 .min()
                 .unwrap_or(r.expire_time);
         }
-        r.update_time = at;
-        db::orders::update_resource(&mut tx, &r).await?;
-        db::orders::insert_event(
+        save(
             &mut tx,
-            &r.id,
+            &mut r,
             "unsubscribed",
             at,
             Some(&order.id),
-            caller.actor_id(),
-            caller.actor_kind(),
+            actor(caller),
         )
         .await?;
         tx.commit().await?;
