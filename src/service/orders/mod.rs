@@ -6,6 +6,7 @@
 pub mod expiry;
 pub mod on_demand;
 pub mod pay;
+pub mod refunds;
 pub mod resources;
 
 use chrono::{DateTime, Duration, Utc};

@@ -7,8 +7,9 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::resources::{
-    self, begin_resource, check_ids, fail, refund, refund_plan, Failure, CLOSED,
+use super::{
+    refunds::{refund, refund_plan},
+    resources::{self, begin_resource, check_ids, fail, Failure, CLOSED},
 };
 use crate::{
     db,
