@@ -62,6 +62,8 @@ create index customer_order_customer_paid_idx on customer_order (customer_id, pa
 create index customer_order_partner_idx on customer_order (partner_id, create_time desc, id desc) where partner_id is not null;
 create index customer_order_partner_paid_idx on customer_order (partner_id, payment_time desc, id desc) where partner_id is not null and payment_time is not null;
 create index customer_order_lower_id_idx on customer_order (lower(id));
+-- Pending orders by the end of their payment window (the time rule cancels them then).
+create index customer_order_pending_idx on customer_order (pending_payment_end_time) where status = 6;
 
 -- A resource bought yearly/monthly. status: 2 in use, 3 closed (deleted/unsubscribed),
 -- 4 frozen, 5 expired (grace period). expire_policy: 0 grace period, 3 auto-renew.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 /// An order, every column (amounts in fen).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct OrderRow {
     pub id: String,
     pub customer_id: String,
@@ -38,7 +38,7 @@ pub struct OrderRow {
 }
 
 /// A line item, every column (amounts in fen).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct LineRow {
     pub id: String,
     pub order_id: String,
@@ -349,18 +349,44 @@ pub async fn list_orders(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<OrderRow>)> {
-    let mut count = QueryBuilder::new("select count(*) from customer_order o");
-    push_order_filters(&mut count, owner, f);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
-    let mut rows = QueryBuilder::new("select o.* from customer_order o");
-    push_order_filters(&mut rows, owner, f);
     let dir = if f.ascending { "asc" } else { "desc" };
-    rows.push(format!(" order by o.create_time {dir}, o.id {dir} offset "))
+    page(
+        conn,
+        ("select count(*)", "select o.*"),
+        |q| {
+            q.push(" from customer_order o");
+            push_order_filters(q, owner, f)
+        },
+        &format!("o.create_time {dir}, o.id {dir}"),
+        (offset, limit),
+    )
+    .await
+}
+
+/// The exact count (`selects.0`) and one page (`selects.1`, in `order`) of the rows `from`
+/// pushes (its FROM and WHERE clauses): one statement for each, with the same filters.
+async fn page<'a, T>(
+    conn: &mut PgConnection,
+    selects: (&str, &str),
+    from: impl Fn(&mut QueryBuilder<'a, Postgres>),
+    order: &str,
+    (offset, limit): (i64, i64),
+) -> sqlx::Result<(i64, Vec<T>)>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let mut count = QueryBuilder::new(selects.0);
+    from(&mut count);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+    let mut rows = QueryBuilder::new(selects.1);
+    from(&mut rows);
+    rows.push(" order by ")
+        .push(order)
+        .push(" offset ")
         .push_bind(offset)
         .push(" limit ")
         .push_bind(limit);
-    let rows = rows.build_query_as().fetch_all(conn).await?;
-    Ok((total, rows))
+    Ok((total, rows.build_query_as().fetch_all(conn).await?))
 }
 
 pub async fn insert_resource(conn: &mut PgConnection, r: &ResourceRow) -> sqlx::Result<()> {
@@ -505,17 +531,17 @@ pub async fn list_resources(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<ResourceRow>)> {
-    let mut count = QueryBuilder::new("select count(*) from order_resource r");
-    push_resource_filters(&mut count, customer_id, f);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
-    let mut rows = QueryBuilder::new("select r.* from order_resource r");
-    push_resource_filters(&mut rows, customer_id, f);
-    rows.push(" order by r.expire_time, r.id offset ")
-        .push_bind(offset)
-        .push(" limit ")
-        .push_bind(limit);
-    let rows = rows.build_query_as().fetch_all(conn).await?;
-    Ok((total, rows))
+    page(
+        conn,
+        ("select count(*)", "select r.*"),
+        |q| {
+            q.push(" from order_resource r");
+            push_resource_filters(q, customer_id, f)
+        },
+        "r.expire_time, r.id",
+        (offset, limit),
+    )
+    .await
 }
 
 /// Records a step of a resource's life.
@@ -741,14 +767,24 @@ pub async fn on_demand_resources(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<OnDemandRow>)> {
-    let mut count = QueryBuilder::new("select count(*)");
-    push_on_demand(&mut count, customer_id, f);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
-    let mut rows = QueryBuilder::new("select r.*");
-    push_on_demand(&mut rows, customer_id, f);
-    rows.push(" order by r.effective_time, r.resource_id offset ")
-        .push_bind(offset)
-        .push(" limit ")
-        .push_bind(limit);
-    Ok((total, rows.build_query_as().fetch_all(conn).await?))
+    page(
+        conn,
+        ("select count(*)", "select r.*"),
+        |q| push_on_demand(q, customer_id, f),
+        "r.effective_time, r.resource_id",
+        (offset, limit),
+    )
+    .await
+}
+
+/// Cancels the pending orders whose payment window ended by `now` (cancelled at the window's end).
+pub async fn cancel_unpaid(conn: &mut PgConnection, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "update customer_order set status = 4, cancel_time = pending_payment_end_time
+          where status = 6 and pending_payment_end_time <= $1",
+    )
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected())
 }

@@ -237,6 +237,19 @@ async fn an_order_paid_with_two_coupons_and_cash_agrees_to_the_fen_everywhere() 
     assert_eq!(s["flexipurchase_coupon_amount"].to_string(), "10.50");
     assert_eq!(s["cash_amount"].to_string(), "92.95");
 
+    // The partner's monthly sums of its customers (charge mode 1, yearly/monthly).
+    let ps = app
+        .signed(&p)
+        .get(
+            "/v2/bills/partner-bills/subcustomer-bills/monthly-sum",
+            &format!("cycle={}&charge_mode=1", cycle(app.now())),
+        )
+        .await;
+    let row = &ps.ok()["bill_sums"][0];
+    assert_eq!(ps.body["count"], 1, "{}", ps.text);
+    assert_eq!(row["amount"].to_string(), "123.45");
+    assert_eq!(row["customer_id"], json!(c.id));
+
     // The ledger: the coupons are spent, the cash is 300 − 92.95.
     assert_eq!(
         money(&app, &c.id).await["cash_amount"].to_string(),
@@ -436,6 +449,12 @@ async fn order_creation_and_payment_errors_have_their_codes() {
     let late = order(&app, &c, &product, 2, 1, false).await;
     app.clock.advance(chrono::Duration::days(16));
     pay(&app, &c, &late, &[]).await.err(400, "CBC.99003106");
+    // The time rule then cancels it (at the end of its window).
+    partner_center::service::time_rules::run_all(&app.state)
+        .await
+        .unwrap();
+    let info = &details(&app, &c, &late).await["order_info"];
+    assert_eq!(info["status"], 4);
     app.assert_audit_ok().await;
 }
 

@@ -25,7 +25,8 @@ const SYSTEM: &str = "system";
 /// Resources looked at per query.
 const BATCH: i64 = 500;
 
-/// Runs every due step of every resource up to the app clock's now; returns the steps taken.
+/// Runs every due step of every resource up to the app clock's now, then cancels the pending
+/// orders whose payment window has ended; returns the steps taken (orders cancelled included).
 pub async fn run_due(app: &App) -> ApiResult<u64> {
     let now = app.now();
     let horizon = now + Duration::days(7);
@@ -44,6 +45,9 @@ pub async fn run_due(app: &App) -> ApiResult<u64> {
             after.push(id);
         }
     }
+    // Orders left unpaid past their payment window.
+    let mut conn = app.db.acquire().await?;
+    steps += db::orders::cancel_unpaid(&mut conn, now).await?;
     Ok(steps)
 }
 
@@ -111,18 +115,7 @@ async fn run_resource(app: &App, id: &str, now: DateTime<Utc>) -> ApiResult<u64>
             Step::AutoRenew(at) => {
                 if !auto_renew(app, &mut tx, &r, at).await? {
                     r.auto_renew_failed_for = Some(r.expire_time);
-                    r.update_time = at;
-                    db::orders::update_resource(&mut tx, &r).await?;
-                    db::orders::insert_event(
-                        &mut tx,
-                        &r.id,
-                        "auto_renew_failed",
-                        at,
-                        None,
-                        SYSTEM,
-                        SYSTEM,
-                    )
-                    .await?;
+                    set(&mut tx, &mut r, "auto_renew_failed", at).await?;
                 }
             }
             Step::Grace(at) => {
@@ -158,10 +151,7 @@ async fn set(
     event: &str,
     at: DateTime<Utc>,
 ) -> ApiResult<()> {
-    r.update_time = at;
-    db::orders::update_resource(conn, r).await?;
-    db::orders::insert_event(conn, &r.id, event, at, None, SYSTEM, SYSTEM).await?;
-    Ok(())
+    resources::save(conn, r, event, at, None, (SYSTEM, SYSTEM)).await
 }
 
 /// Renews one period of `auto_renew_period_type` at `at`, paid from the balance (inside a

@@ -6,6 +6,7 @@
 pub mod expiry;
 pub mod on_demand;
 pub mod pay;
+pub mod refunds;
 pub mod resources;
 
 use chrono::{DateTime, Duration, Utc};
@@ -145,30 +146,19 @@ pub async fn create(
         status: PENDING_PAYMENT,
         source_type: source_type(caller),
         service_type_code: product.cloud_service_type.clone(),
-        base_order_id: None,
         official_amount: official,
-        discount_amount: 0,
         payable: official,
-        coupon: 0,
-        cash_coupon: 0,
-        card: 0,
-        cash: 0,
-        credit: 0,
-        discount_id: None,
-        discount_type: None,
         is_auto_renew: req.is_auto_renew,
         create_time: at,
-        payment_time: None,
         pending_payment_end_time: Some(at + Duration::days(PAYMENT_WINDOW_DAYS)),
-        cancel_time: None,
         actor_id: caller.actor_id().to_string(),
         actor_kind: caller.actor_kind().to_string(),
+        ..Default::default()
     };
     let line = LineRow {
         id: format!("{}-1", order.id),
         order_id: order.id.clone(),
         seq: 1,
-        resource_id: None,
         is_main: true,
         product_id: product.id.clone(),
         service_type_code: product.cloud_service_type.clone(),
@@ -182,18 +172,8 @@ pub async fn create(
         period_num: Some(req.period_num),
         subscription_num: req.subscription_num,
         official_amount: official,
-        discount_amount: 0,
         payable: official,
-        coupon: 0,
-        cash_coupon: 0,
-        card: 0,
-        cash: 0,
-        credit: 0,
-        effective_time: None,
-        expire_time: None,
-        fee_record_id: None,
-        refunded_fee_id: None,
-        base_order_id: None,
+        ..Default::default()
     };
     db::orders::insert_order(&mut tx, &order).await?;
     db::orders::insert_lines(&mut tx, std::slice::from_ref(&line)).await?;

@@ -7,7 +7,10 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::resources::{self, check_ids, fail, refund, refund_plan, unavailable, Failure, CLOSED};
+use super::{
+    refunds::{refund, refund_plan},
+    resources::{self, begin_resource, check_ids, fail, Failure, CLOSED},
+};
 use crate::{
     db,
     domain::orders as rules,
@@ -31,16 +34,14 @@ pub async fn to_on_demand_at_expiry(
     let at = app.now();
     let mut fails = Vec::new();
     for id in ids {
-        let mut tx = app.db.begin().await?;
-        let r = db::orders::lock_resources(&mut tx, &caller.account_id, std::slice::from_ref(id))
-            .await?
-            .into_iter()
-            .next();
-        if let Some(f) = unavailable(&mut tx, r.as_ref(), id).await? {
-            fails.push(f);
-            continue;
-        }
-        let mut r = r.expect("checked above");
+        let (mut tx, r) = begin_resource(app, caller, id).await?;
+        let mut r = match r {
+            Ok(r) => r,
+            Err(f) => {
+                fails.push(f);
+                continue;
+            }
+        };
         r.to_on_demand = set_up;
         if set_up {
             r.is_auto_renew = false;
@@ -48,23 +49,12 @@ pub async fn to_on_demand_at_expiry(
         } else {
             r.expire_policy = resources::POLICY_GRACE;
         }
-        r.update_time = at;
-        db::orders::update_resource(&mut tx, &r).await?;
         let event = if set_up {
             "to_on_demand_set"
         } else {
             "to_on_demand_cancel"
         };
-        db::orders::insert_event(
-            &mut tx,
-            &r.id,
-            event,
-            at,
-            None,
-            caller.actor_id(),
-            caller.actor_kind(),
-        )
-        .await?;
+        resources::save(&mut tx, &mut r, event, at, None, resources::actor(caller)).await?;
         tx.commit().await?;
     }
     Ok(fails)
@@ -88,16 +78,14 @@ pub async fn to_on_demand_now(
     db::usage::ensure_partitions(&mut *app.db.acquire().await?, &[bill_cycle(at)]).await?;
     let mut out = Vec::new();
     for id in ids {
-        let mut tx = app.db.begin().await?;
-        let r = db::orders::lock_resources(&mut tx, &caller.account_id, std::slice::from_ref(id))
-            .await?
-            .into_iter()
-            .next();
-        if let Some(f) = unavailable(&mut tx, r.as_ref(), id).await? {
-            out.push((id.clone(), Instantly::Failed(f)));
-            continue;
-        }
-        let mut r = r.expect("checked above");
+        let (mut tx, r) = begin_resource(app, caller, id).await?;
+        let mut r = match r {
+            Ok(r) => r,
+            Err(f) => {
+                out.push((id.clone(), Instantly::Failed(f)));
+                continue;
+            }
+        };
         let plan = refund_plan(&mut tx, &r.id, false, at).await?;
         let order = refund(&mut tx, &r, &plan, caller, (super::TO_ON_DEMAND, 24), at).await?;
         r.status = CLOSED;
@@ -105,16 +93,13 @@ pub async fn to_on_demand_now(
         r.is_auto_renew = false;
         r.expire_policy = 1;
         r.deleted_at = Some(at);
-        r.update_time = at;
-        db::orders::update_resource(&mut tx, &r).await?;
-        db::orders::insert_event(
+        resources::save(
             &mut tx,
-            &r.id,
+            &mut r,
             "to_on_demand",
             at,
             Some(&order.id),
-            caller.actor_id(),
-            caller.actor_kind(),
+            resources::actor(caller),
         )
         .await?;
         tx.commit().await?;
