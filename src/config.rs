@@ -209,6 +209,20 @@ pub struct OrdersConfig {
     pub grace_days: i64,
     /// Days a frozen resource is kept before it is deleted.
     pub retention_days: i64,
+    /// Orders one customer may create within any 60 seconds; more: `CBC.99008040` (too frequent).
+    #[serde(default = "default_orders_per_minute")]
+    pub max_orders_per_minute: i64,
+    /// Orders one customer may create in one Beijing (UTC+8) day; more: `CBC.99008056`.
+    #[serde(default = "default_orders_per_day")]
+    pub max_orders_per_day: i64,
+}
+
+fn default_orders_per_minute() -> i64 {
+    30
+}
+
+fn default_orders_per_day() -> i64 {
+    1000
 }
 
 impl Default for OrdersConfig {
@@ -217,6 +231,8 @@ impl Default for OrdersConfig {
             renew_days_before: 7,
             grace_days: 15,
             retention_days: 15,
+            max_orders_per_minute: default_orders_per_minute(),
+            max_orders_per_day: default_orders_per_day(),
         }
     }
 }
@@ -461,6 +477,11 @@ impl Config {
             || !(0..=365).contains(&self.orders.retention_days)
         {
             return bad("orders.grace_days and orders.retention_days must be between 0 and 365");
+        }
+        if !(1..=10_000).contains(&self.orders.max_orders_per_minute)
+            || !(1..=1_000_000).contains(&self.orders.max_orders_per_day)
+        {
+            return bad("orders.max_orders_per_minute must be 1–10000 and orders.max_orders_per_day 1–1000000");
         }
         if !(0..=365).contains(&self.withdrawals.clearing_days) {
             return bad("withdrawals.clearing_days must be between 0 and 365");

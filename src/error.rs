@@ -218,6 +218,10 @@ pub mod codes {
     pub const RESOURCE_IN_UNPAID_ORDER: &str = "CBC.30050010";
     pub const AUTO_PAY_FAILED: &str = "CBC.30050006";
     pub const RENEWAL_PERIOD_NOT_FOUND: &str = "CBC.30010069";
+    /// More orders created within 60 seconds than `orders.max_orders_per_minute`.
+    pub const TOO_FREQUENT: &str = "CBC.99008040";
+    /// More orders created in one UTC+8 day than `orders.max_orders_per_day`.
+    pub const DAILY_ORDER_LIMIT: &str = "CBC.99008056";
 
     /// Every business code above (to rebuild a stored error on an idempotent replay).
     pub const ALL: &[&str] = &[
@@ -316,6 +320,8 @@ pub mod codes {
         RESOURCE_IN_UNPAID_ORDER,
         AUTO_PAY_FAILED,
         RENEWAL_PERIOD_NOT_FOUND,
+        TOO_FREQUENT,
+        DAILY_ORDER_LIMIT,
     ];
 }
 

@@ -100,6 +100,31 @@ pub struct ResourceRow {
     pub update_time: DateTime<Utc>,
 }
 
+/// Locks the customer's account row, so orders of one customer are created one at a time, then
+/// counts its new-purchase orders created at or after `minute_ago` and `day_start` (by the index
+/// on `(customer_id, create_time)`).
+pub async fn lock_and_count_recent(
+    conn: &mut PgConnection,
+    customer_id: &str,
+    minute_ago: DateTime<Utc>,
+    day_start: DateTime<Utc>,
+) -> sqlx::Result<(i64, i64)> {
+    sqlx::query("select 1 from account where id = $1 for update")
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_as(
+        "select count(*) filter (where create_time >= $2), count(*)
+           from customer_order
+          where customer_id = $1 and order_type = 1 and create_time >= least($2, $3)",
+    )
+    .bind(customer_id)
+    .bind(minute_ago)
+    .bind(day_start)
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn insert_order(conn: &mut PgConnection, o: &OrderRow) -> sqlx::Result<()> {
     sqlx::query(
         "insert into customer_order (id, customer_id, partner_id, distributor_id, association_type,

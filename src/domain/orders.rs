@@ -9,6 +9,26 @@ use rust_decimal::Decimal;
 pub const MONTH: i16 = 2;
 pub const YEAR: i16 = 3;
 
+/// New-purchase orders a customer created before this one: within the last 60 seconds, and since
+/// its Beijing (UTC+8) day began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecentOrders {
+    pub last_minute: i64,
+    pub today: i64,
+}
+
+/// The creation limit one more order would break, if any: `CBC.99008040` (too frequent) before
+/// `CBC.99008056` (the day's limit).
+pub fn creation_limit(recent: RecentOrders, per_minute: i64, per_day: i64) -> Option<&'static str> {
+    if recent.last_minute >= per_minute {
+        Some(crate::error::codes::TOO_FREQUENT)
+    } else if recent.today >= per_day {
+        Some(crate::error::codes::DAILY_ORDER_LIMIT)
+    } else {
+        None
+    }
+}
+
 /// Whether `period_num` periods of `period_type` may be bought or renewed: months 1–11, years 1–3.
 pub fn valid_period(period_type: i16, period_num: i32) -> bool {
     match period_type {
@@ -92,6 +112,16 @@ pub fn new_order_id(at: DateTime<Utc>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_minute_limit_comes_before_the_day_limit_and_both_count_the_orders_before() {
+        let r = |last_minute, today| RecentOrders { last_minute, today };
+        assert_eq!(creation_limit(r(0, 0), 2, 3), None);
+        assert_eq!(creation_limit(r(1, 2), 2, 3), None);
+        assert_eq!(creation_limit(r(2, 2), 2, 3), Some("CBC.99008040"));
+        assert_eq!(creation_limit(r(1, 3), 2, 3), Some("CBC.99008056"));
+        assert_eq!(creation_limit(r(2, 3), 2, 3), Some("CBC.99008040"));
+    }
+
     use super::*;
     use chrono::TimeZone;
 

@@ -679,3 +679,52 @@ async fn a_partner_acting_with_the_customers_token_is_the_recorded_actor() {
     assert_eq!(actor, ("partner".to_string(), p.id.clone()));
     app.assert_audit_ok().await;
 }
+
+#[tokio::test]
+async fn creating_orders_too_fast_or_past_the_days_limit_is_refused_and_creates_nothing() {
+    let app = TestApp::spawn_with(|cfg| {
+        cfg.orders.max_orders_per_minute = 2;
+        cfg.orders.max_orders_per_day = 3;
+    })
+    .await;
+    // Start just after a Beijing midnight (16:00 UTC), so the day does not end mid-test.
+    let now = app.now();
+    let day = partner_center::domain::selling::business_date(now) + chrono::Days::new(1);
+    app.clock
+        .set(partner_center::domain::performance::day_start(day) + chrono::Duration::minutes(5));
+    let (_p, c) = funded_customer(&app, "0").await;
+    let other = app.create_customer(&_p, json!({})).await;
+    let product = period_product(&app, "10.00", "100.00").await;
+    order(&app, &c, &product, 2, 1, false).await;
+    order(&app, &c, &product, 2, 1, false).await;
+    create_order(&app, &c, &product, 2, 1, false)
+        .await
+        .err(400, "CBC.99008040");
+    // Another customer has its own limits.
+    order(&app, &other, &product, 2, 1, false).await;
+    app.clock.advance(chrono::Duration::seconds(61));
+    order(&app, &c, &product, 2, 1, false).await;
+    create_order(&app, &c, &product, 2, 1, false)
+        .await
+        .err(400, "CBC.99008056");
+    let count = |id: String| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "select count(*) from customer_order where customer_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(count(c.id.clone()).await, 3, "refused orders leave nothing");
+    // The next Beijing day starts afresh.
+    app.clock
+        .set(partner_center::domain::performance::day_start(
+            day + chrono::Days::new(1),
+        ));
+    order(&app, &c, &product, 2, 1, false).await;
+    assert_eq!(count(c.id.clone()).await, 4);
+}

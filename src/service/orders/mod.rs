@@ -107,6 +107,28 @@ pub async fn create(
     }
     let at = app.now();
     let mut tx = app.db.begin().await?;
+    let (last_minute, today) = db::orders::lock_and_count_recent(
+        &mut tx,
+        &caller.account_id,
+        at - Duration::seconds(60),
+        crate::domain::performance::day_start(crate::domain::selling::business_date(at)),
+    )
+    .await?;
+    let limits = &app.config.orders;
+    if let Some(code) = rules::creation_limit(
+        rules::RecentOrders { last_minute, today },
+        limits.max_orders_per_minute,
+        limits.max_orders_per_day,
+    ) {
+        return Err(ApiError::business(
+            code,
+            if code == codes::TOO_FREQUENT {
+                "Orders are created too frequently; try again in a minute."
+            } else {
+                "The daily limit of orders created has been reached."
+            },
+        ));
+    }
     let product = db::catalogue::find_product(&mut tx, &req.product_id)
         .await?
         .ok_or_else(|| {
