@@ -237,7 +237,15 @@ pub(crate) async fn sub_customer(
             "The customer is not your sub-customer.",
         ));
     }
-    crate::service::organisation::ensure_in_scope(conn, p, &acting.partner_id, customer_id).await
+    // The partner's customer, outside a manager operator's scope: CBC.99000000.
+    crate::service::organisation::ensure_in_scope(conn, p, &acting.partner_id, customer_id)
+        .await
+        .map_err(|_| {
+            ApiError::business(
+                codes::NO_CUSTOMER_PERMISSION,
+                "No permission to operate this customer.",
+            )
+        })
 }
 
 /// Rejects more than `max` ids, an empty list, and repeated ids (CBC.30050012).
