@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
+#[derive(serde::Serialize)]
 pub struct NewAdjustRecord<'a> {
     pub trans_id: &'a str,
     pub partner_id: &'a str,
@@ -36,6 +37,74 @@ pub async fn insert_adjust_record(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A move's customer as its rules read it.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+pub struct MoveCustomerRow {
+    pub id: String,
+    pub partner_id: Option<String>,
+    pub association_type: Option<String>,
+    pub is_frozen: i16,
+}
+
+/// A stored Idempotency-Key outcome, with the (1-based) index of its key in the request.
+#[derive(Debug, serde::Deserialize)]
+pub struct StoredRow {
+    pub n: usize,
+    pub request_hash: String,
+    pub status: i16,
+    pub body: String,
+}
+
+/// What a coalesced funding batch reads before planning (no locks; `ledger::apply_planned`
+/// re-checks it under its locks).
+#[derive(Debug, serde::Deserialize)]
+pub struct MoveSnapshot {
+    pub customers: Vec<MoveCustomerRow>,
+    pub accounts: Vec<crate::ledger::Locked>,
+    pub stored: Vec<StoredRow>,
+}
+
+/// The customers, the existing ledger accounts among (owner, purpose) and the outcomes of
+/// (caller, key) stored since `cutoff`: one statement.
+pub async fn move_snapshot(
+    conn: &mut PgConnection,
+    customer_ids: &[&str],
+    accounts: &[(&str, &str)],
+    keys: &[(&str, &str)],
+    cutoff: DateTime<Utc>,
+) -> sqlx::Result<MoveSnapshot> {
+    let (owners, purposes): (Vec<&str>, Vec<&str>) = accounts.iter().copied().unzip();
+    let (callers, names): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+    let doc: String = sqlx::query_scalar(
+        "select json_build_object(
+             'customers', coalesce((
+                 select json_agg(json_build_object('id', account_id, 'partner_id', partner_id,
+                            'association_type', association_type, 'is_frozen', is_frozen))
+                   from customer where account_id = any($1)), '[]'),
+             'accounts', coalesce((
+                 select json_agg(json_build_object('id', id, 'owner_id', owner_id,
+                            'purpose', purpose, 'balance', balance, 'floor', floor,
+                            'credit_limit', credit_limit))
+                   from ledger_account
+                  where (owner_id, purpose) in (select * from unnest($2::text[], $3::text[]))), '[]'),
+             'stored', coalesce((
+                 select json_agg(json_build_object('n', t.n, 'request_hash', i.request_hash,
+                            'status', i.status, 'body', i.body))
+                   from unnest($4::text[], $5::text[]) with ordinality as t(c, k, n)
+                   join idempotency_key i on i.caller_id = t.c and i.key = t.k
+                  where i.created_at >= $6), '[]'))::text",
+    )
+    .bind(customer_ids)
+    .bind(&owners)
+    .bind(&purposes)
+    .bind(&callers)
+    .bind(&names)
+    .bind(cutoff)
+    .fetch_one(conn)
+    .await?;
+    serde_json::from_str(&doc).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 /// Many adjust records in one statement (a coalesced batch of fundings).

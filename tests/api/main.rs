@@ -17,6 +17,7 @@ mod crash;
 mod customers;
 mod events;
 mod funding;
+mod funding_one_statement;
 mod hardening;
 mod ledger;
 mod lifecycle;
