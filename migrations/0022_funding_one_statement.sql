@@ -18,8 +18,10 @@ end $$;
 
 -- 2. Events, their feed rows and pending deliveries from one JSON array
 -- ([{event_id, type, partner_id, customer_id, occurred_at, data}]): the one writer of events,
--- called by db::events::insert_events and by funding_apply.
-create function event_insert_many(events jsonb) returns void language sql as $$
+-- called by db::events::insert_events and by funding_apply. PL/pgSQL, not SQL: PostgreSQL 15
+-- plans a SQL function's body again on every call, PL/pgSQL keeps the plan per connection.
+create function event_insert_many(events jsonb) returns void language plpgsql as $$
+begin
     with input as (
         select * from rows from (jsonb_to_recordset(events)
             as (event_id text, type text, partner_id text, customer_id text,
@@ -44,8 +46,8 @@ create function event_insert_many(events jsonb) returns void language sql as $$
       from receivers r
       join ev on ev.seq = r.seq
       join webhook_endpoint w on w.partner_id = r.receiver_id and w.enabled
-                             and (w.types is null or ev.type = any (w.types))
-$$;
+                             and (w.types is null or ev.type = any (w.types));
+end $$;
 
 -- 3. A planned funding batch in one statement (called by src/ledger only). The plan was made in
 -- the server from rows read without locks; here, under the locks, the rows it relied on must be
@@ -139,3 +141,19 @@ begin
         as o(caller_id text, key text, request_hash text, status smallint, body text,
              created_at timestamptz);
 end $$;
+
+-- 4. The incremental ledger audit's checkpoint (ledger/audit/incremental.rs): every posting up to
+-- `posting_id` and every journal up to `journal_id` was audited, and each account's postings up
+-- to there sum to `ledger_audit_account.sum`; a later run reads only what came after.
+create table ledger_audit_checkpoint (
+    id          boolean primary key default true constraint ledger_audit_checkpoint_one check (id),
+    posting_id  bigint not null,
+    journal_id  bigint not null,
+    journals    bigint not null,
+    postings    bigint not null,
+    audited_at  timestamptz not null
+);
+create table ledger_audit_account (
+    account_id  bigint primary key references ledger_account (id),
+    sum         bigint not null
+);

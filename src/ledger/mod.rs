@@ -19,7 +19,7 @@ pub mod usage;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-pub use audit::{audit, audit_snapshot, AuditReport};
+pub use audit::{audit, audit_incremental, audit_snapshot, AuditReport, IncrementalReport};
 
 use crate::domain::Amount;
 

@@ -20,6 +20,7 @@ mod funding;
 mod funding_one_statement;
 mod hardening;
 mod ledger;
+mod ledger_incremental;
 mod lifecycle;
 mod list_scale;
 mod money_out;
