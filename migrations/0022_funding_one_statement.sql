@@ -157,3 +157,39 @@ create table ledger_audit_account (
     account_id  bigint primary key references ledger_account (id),
     sum         bigint not null
 );
+
+-- 5. Exact totals of account-change records without counting postings: per ledger account and
+-- UTC+8 day (the windows of the account-change lists are whole UTC+8 days), the postings in and
+-- out, maintained by a statement-level trigger (the ledger writes a batch's postings in one
+-- statement: one upsert per account and day per statement).
+create table posting_day_count (
+    account_id  bigint not null,
+    day         date not null,
+    n_in        bigint not null default 0,
+    n_out       bigint not null default 0,
+    primary key (account_id, day)
+);
+
+create function posting_day_of(at timestamptz) returns date language sql immutable as $$
+    select ((at at time zone 'UTC') + interval '8 hours')::date
+$$;
+
+insert into posting_day_count (account_id, day, n_in, n_out)
+select account_id, posting_day_of(created_at), count(*) filter (where amount > 0),
+       count(*) filter (where amount < 0)
+  from posting group by 1, 2;
+
+create function posting_day_count_insert() returns trigger language plpgsql as $$
+begin
+    insert into posting_day_count as c (account_id, day, n_in, n_out)
+    select account_id, posting_day_of(created_at), count(*) filter (where amount > 0),
+           count(*) filter (where amount < 0)
+      from new_rows group by 1, 2 order by 1, 2
+    on conflict (account_id, day) do update
+        set n_in = c.n_in + excluded.n_in, n_out = c.n_out + excluded.n_out;
+    return null;
+end $$;
+
+create trigger posting_day_count_insert after insert on posting
+    referencing new table as new_rows for each statement
+    execute function posting_day_count_insert();

@@ -319,12 +319,35 @@ pub async fn list_changes(
     }
     let accounts = &accounts;
     let journal_filter = f.kinds.is_some() || f.trans_id.is_some();
-    let mut count = QueryBuilder::new("select count(*) from posting p");
-    if journal_filter {
-        count.push(" join journal j on j.id = p.journal_id");
-    }
-    push_change_filters(&mut count, accounts, f);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+    let whole_days = [f.from, f.until]
+        .iter()
+        .all(|t| (*t + chrono::Duration::hours(8)).time() == chrono::NaiveTime::MIN);
+    let total: i64 = if journal_filter || !whole_days {
+        let mut count = QueryBuilder::new("select count(*) from posting p");
+        if journal_filter {
+            count.push(" join journal j on j.id = p.journal_id");
+        }
+        push_change_filters(&mut count, accounts, f);
+        count.build_query_scalar().fetch_one(&mut *conn).await?
+    } else {
+        // The windows are whole UTC+8 days: the maintained per-day counts (migration 0022)
+        // give the exact total from at most one row per account and day.
+        let n = match f.direction {
+            Some(d) if d > 0 => "n_in",
+            Some(d) if d < 0 => "n_out",
+            Some(_) => "0",
+            None => "n_in + n_out",
+        };
+        sqlx::query_scalar(&format!(
+            "select coalesce(sum({n}), 0)::bigint from posting_day_count
+              where account_id = any($1) and day >= posting_day_of($2) and day < posting_day_of($3)"
+        ))
+        .bind(accounts)
+        .bind(f.from)
+        .bind(f.until)
+        .fetch_one(&mut *conn)
+        .await?
+    };
     let mut rows = QueryBuilder::new(
         "select p.id as posting_id, p.created_at, j.trans_id, j.kind, p.amount, p.balance_after,
                 o.other_id, a.login_name as other_name

@@ -47,7 +47,10 @@ async fn fundings_reclaims_and_batches_are_written_in_one_statement_once_the_acc
         .post_idem(FUND, &move_body(&c, "2.00"), "one-1")
         .await;
     let trans_id = r.ok()["transfer_id"].as_str().unwrap().to_string();
-    app.signed(&p).post(RECLAIM, &move_body(&c, "0.50")).await.ok();
+    app.signed(&p)
+        .post(RECLAIM, &move_body(&c, "0.50"))
+        .await
+        .ok();
     let b = app
         .signed(&p)
         .post(
@@ -156,13 +159,19 @@ async fn the_one_statement_writes_nothing_when_what_its_plan_read_has_changed() 
         other => panic!("expected a refusal, got {other:?}"),
     };
     // A balance moved since the read; the customer was frozen since the read.
-    assert_eq!(code(apply(doc(cash + 1, 0, json!([]))).await).as_deref(), Some("PC001"));
+    assert_eq!(
+        code(apply(doc(cash + 1, 0, json!([]))).await).as_deref(),
+        Some("PC001")
+    );
     sqlx::query("update customer set is_frozen = 1 where account_id = $1")
         .bind(&c)
         .execute(&app.pool)
         .await
         .unwrap();
-    assert_eq!(code(apply(doc(cash, 0, json!([]))).await).as_deref(), Some("PC001"));
+    assert_eq!(
+        code(apply(doc(cash, 0, json!([]))).await).as_deref(),
+        Some("PC001")
+    );
     sqlx::query("update customer set is_frozen = 0 where account_id = $1")
         .bind(&c)
         .execute(&app.pool)
@@ -176,12 +185,16 @@ async fn the_one_statement_writes_nothing_when_what_its_plan_read_has_changed() 
         .await
         .unwrap();
     let keys = json!([{"c": p.id, "k": "busy"}]);
-    assert_eq!(code(apply(doc(cash, 0, keys)).await).as_deref(), Some("PC001"));
+    assert_eq!(
+        code(apply(doc(cash, 0, keys)).await).as_deref(),
+        Some("PC001")
+    );
     holder.rollback().await.unwrap();
-    let written: i64 = sqlx::query_scalar("select count(*) from journal where trans_id = 'AD-stale-test'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let written: i64 =
+        sqlx::query_scalar("select count(*) from journal where trans_id = 'AD-stale-test'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(written, 0);
     // Unchanged, it writes (the test's journal balances, so the audit stays clean).
     apply(doc(cash, 0, json!([]))).await.unwrap();

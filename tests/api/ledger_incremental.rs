@@ -17,7 +17,10 @@ async fn a_second_incremental_audit_reads_only_new_journals_and_catches_a_plante
         let (app, p, c) = (&app, &p, &c);
         async move {
             app.signed(p)
-                .post(FUND, &json!({"customer_id": c, "amount": amount.parse::<f64>().unwrap()}))
+                .post(
+                    FUND,
+                    &json!({"customer_id": c, "amount": amount.parse::<f64>().unwrap()}),
+                )
                 .await
                 .ok();
         }
@@ -29,7 +32,9 @@ async fn a_second_incremental_audit_reads_only_new_journals_and_catches_a_plante
         .unwrap();
 
     // The first run has no checkpoint: it reads everything.
-    let first = partner_center::ledger::audit_incremental(&app.pool).await.unwrap();
+    let first = partner_center::ledger::audit_incremental(&app.pool)
+        .await
+        .unwrap();
     assert!(first.report.ok, "{:?}", first.report.violations);
     assert_eq!(first.from_posting_id, 0);
     assert_eq!(first.postings_read, all);
@@ -37,7 +42,9 @@ async fn a_second_incremental_audit_reads_only_new_journals_and_catches_a_plante
 
     // One more funding (one journal, two postings: partner cash and customer cash).
     fund("2.00").await;
-    let second = partner_center::ledger::audit_incremental(&app.pool).await.unwrap();
+    let second = partner_center::ledger::audit_incremental(&app.pool)
+        .await
+        .unwrap();
     assert!(second.report.ok, "{:?}", second.report.violations);
     assert_eq!(second.from_posting_id, first.checkpoint_posting_id);
     assert_eq!((second.postings_read, second.journals_read), (2, 1));
@@ -67,7 +74,9 @@ async fn a_second_incremental_audit_reads_only_new_journals_and_catches_a_plante
     .unwrap();
     tx.commit().await.unwrap();
 
-    let third = partner_center::ledger::audit_incremental(&app.pool).await.unwrap();
+    let third = partner_center::ledger::audit_incremental(&app.pool)
+        .await
+        .unwrap();
     assert!(!third.report.ok);
     assert_eq!((third.postings_read, third.journals_read), (2, 1));
     assert!(
@@ -81,10 +90,14 @@ async fn a_second_incremental_audit_reads_only_new_journals_and_catches_a_plante
     );
     // A failed run leaves the checkpoint where it was: the next run reads the bad posting again.
     assert_eq!(third.checkpoint_posting_id, third.from_posting_id);
-    let fourth = partner_center::ledger::audit_incremental(&app.pool).await.unwrap();
+    let fourth = partner_center::ledger::audit_incremental(&app.pool)
+        .await
+        .unwrap();
     assert!(!fourth.report.ok);
     assert_eq!(fourth.from_posting_id, second.checkpoint_posting_id);
     // The full audit agrees.
-    let full = partner_center::ledger::audit_snapshot(&app.pool).await.unwrap();
+    let full = partner_center::ledger::audit_snapshot(&app.pool)
+        .await
+        .unwrap();
     assert!(!full.ok);
 }

@@ -246,5 +246,11 @@ async fn check(
         postings: cp.postings + postings_read,
         accounts,
     };
-    Ok((report, postings_read, journals_read, new_postings, new_journals))
+    Ok((
+        report,
+        postings_read,
+        journals_read,
+        new_postings,
+        new_journals,
+    ))
 }

@@ -542,7 +542,8 @@ async fn at_once(
     }
     let cutoff = idempotency::retention_cutoff(app);
     let mut conn = app.db.acquire().await?;
-    let snap = db::funding::move_snapshot(&mut conn, &customer_ids, &wanted, &pairs, cutoff).await?;
+    let snap =
+        db::funding::move_snapshot(&mut conn, &customer_ids, &wanted, &pairs, cutoff).await?;
     for s in snap.stored {
         let outcome = db::idempotency::StoredOutcome {
             request_hash: s.request_hash,
@@ -560,11 +561,14 @@ async fn at_once(
         .collect();
     // 1. Rules, against the customers read.
     let customer = |id: &str| {
-        snap.customers.iter().find(|c| c.id == id).map(|c| MovedCustomer {
-            partner_id: c.partner_id.as_deref(),
-            association_type: c.association_type.as_deref(),
-            is_frozen: c.is_frozen,
-        })
+        snap.customers
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| MovedCustomer {
+                partner_id: c.partner_id.as_deref(),
+                association_type: c.association_type.as_deref(),
+                is_frozen: c.is_frozen,
+            })
     };
     let mut items = Vec::new();
     for (i, (req, _)) in reqs.iter().enumerate() {
@@ -584,8 +588,12 @@ async fn at_once(
                 Kind::Fund => Direction::ToCustomer,
                 Kind::Reclaim => Direction::FromCustomer,
             };
-            let partner = customer_rules(customer(customer_id).as_ref(), &caller.account_id, direction)
-                .map(|()| caller.account_id.clone());
+            let partner = customer_rules(
+                customer(customer_id).as_ref(),
+                &caller.account_id,
+                direction,
+            )
+            .map(|()| caller.account_id.clone());
             items.push(Item {
                 req: i,
                 kind,
@@ -742,7 +750,10 @@ fn plan(
 }
 
 /// The adjust records of the posted items.
-fn adjust_rows<'a>(items: &'a [Item<'_>], posted: &'a [Posted]) -> Vec<db::funding::NewAdjustRecord<'a>> {
+fn adjust_rows<'a>(
+    items: &'a [Item<'_>],
+    posted: &'a [Posted],
+) -> Vec<db::funding::NewAdjustRecord<'a>> {
     let mut rows = Vec::with_capacity(posted.len());
     for (n, trans_id, at) in posted {
         let it = &items[*n];
@@ -773,7 +784,7 @@ fn settle<'r>(
     done: Vec<Option<ApiResult<Outcome>>>,
     settled: &[bool],
     items: Vec<Item<'_>>,
-) -> Result<(Vec<ApiResult<Outcome>>, Vec<(&'r IdemRequest, i16, String)>), Failed> {
+) -> Result<(Vec<ApiResult<Outcome>>, Vec<Kept<'r>>), Failed> {
     let outcomes = answers(reqs, done, items);
     let mut kept = Vec::new();
     for (i, (_, idem)) in reqs.iter().enumerate() {
@@ -786,14 +797,14 @@ fn settle<'r>(
     Ok((outcomes, kept))
 }
 
+/// A keyed request's outcome to store: (its key, status, body).
+type Kept<'r> = (&'r IdemRequest, i16, String);
+
 fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<serde_json::Value, Failed> {
     serde_json::to_value(v).map_err(|e| Failed::BeforeCommit(ApiError::internal(e)))
 }
 
-fn new_outcomes<'a>(
-    app: &AppState,
-    kept: &'a [(&'a IdemRequest, i16, String)],
-) -> Vec<db::idempotency::NewOutcome<'a>> {
+fn new_outcomes<'a>(app: &AppState, kept: &'a [Kept<'a>]) -> Vec<db::idempotency::NewOutcome<'a>> {
     let now = app.now();
     kept.iter()
         .map(|(k, status, body)| db::idempotency::NewOutcome {
