@@ -220,16 +220,23 @@ pub async fn list_adjust_records(
         push_adjust_filters(&mut count, partner_id, f);
         count.build_query_scalar().fetch_one(&mut *conn).await?
     };
+    // The page's records first (an index in page order, stopping after the page), then the
+    // counterparty names for those rows only: joined before the offset, a deep page looked up
+    // every skipped record's name (910 lookups, 13.6 ms at offset 900, docs/explain).
     let mut rows = QueryBuilder::new(
         "select r.trans_id, r.counterparty_id, a.login_name as counterparty_name,
                 r.operation_type, r.amount, r.created_at
-         from adjust_record r join account a on a.id = r.counterparty_id",
+         from (select r.* from adjust_record r",
     );
     push_adjust_filters(&mut rows, partner_id, f);
     rows.push(" order by r.created_at desc, r.trans_id desc offset ")
         .push_bind(offset)
         .push(" limit ")
         .push_bind(limit);
+    rows.push(
+        ") r join account a on a.id = r.counterparty_id
+         order by r.created_at desc, r.trans_id desc",
+    );
     let rows = rows.build_query_as().fetch_all(conn).await?;
     Ok((total, rows))
 }
