@@ -58,7 +58,12 @@ enum Command {
 enum LedgerAction {
     /// Check every ledger invariant; prints `{"ok": …, "violations": […]}`, exits non-zero when
     /// not ok.
-    Audit,
+    Audit {
+        /// Read only what was written since the last clean incremental run (its checkpoint) and
+        /// move the checkpoint forward when clean.
+        #[arg(long)]
+        incremental: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -203,21 +208,27 @@ async fn run(command: Option<Command>, mut config: Config) -> anyhow::Result<()>
             Ok(())
         }
         Command::Ledger {
-            action: LedgerAction::Audit,
+            action: LedgerAction::Audit { incremental },
         } => {
             let (url, pg) = database(&config).await?;
             let result = async {
                 let pool = startup::connect(&config, &url).await?;
-                let report = partner_center::ledger::audit_snapshot(&pool).await?;
+                let (ok, json) = if incremental {
+                    let r = partner_center::ledger::audit_incremental(&pool).await?;
+                    (r.report.clone(), serde_json::to_string_pretty(&r)?)
+                } else {
+                    let r = partner_center::ledger::audit_snapshot(&pool).await?;
+                    (r.clone(), serde_json::to_string_pretty(&r)?)
+                };
                 pool.close().await;
-                anyhow::Ok(report)
+                anyhow::Ok((ok, json))
             }
             .await;
             if let Some(pg) = pg {
                 pg.stop()?;
             }
-            let report = result?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            let (report, json) = result?;
+            println!("{json}");
             if !report.ok {
                 anyhow::bail!(
                     "the ledger audit found {} violation(s)",

@@ -19,15 +19,34 @@ use crate::{
     state::{App, AppState, Clock, SandboxClock, SystemClock},
 };
 
+/// A pooled connection idle at least this long is pinged before it is handed out.
+const IDLE_PING_AFTER: Duration = Duration::from_secs(1);
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub async fn connect(config: &Config, url: &str) -> anyhow::Result<PgPool> {
     let pool = PgPoolOptions::new()
         .max_connections(config.database.max_connections)
         .min_connections(config.database.min_connections)
-        .acquire_timeout(Duration::from_secs(config.database.acquire_timeout_secs));
+        .acquire_timeout(Duration::from_secs(config.database.acquire_timeout_secs))
+        // sqlx would ping every connection it hands out (a round trip before each request's
+        // first statement). Here only one idle for a while is pinged, so a busy server does not
+        // pay a round trip per request while a connection the server dropped is still noticed;
+        // behind a pooler the `begin` of every checkout is that test.
+        .test_before_acquire(false);
     if !config.database.transaction_pooler {
-        return pool.connect(url).await.context("connecting to PostgreSQL");
+        return pool
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_PING_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect(url)
+            .await
+            .context("connecting to PostgreSQL");
     }
     // Behind a transaction-mode pooler a server connection is ours only inside a transaction:
     // sqlx parses and executes a statement in two exchanges, so every connection handed out

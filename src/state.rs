@@ -128,7 +128,9 @@ pub struct App {
 }
 
 impl App {
+    /// The app clock, to the microsecond (what PostgreSQL keeps, whether a time is bound as a
+    /// parameter or sent inside a JSON document).
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6)
     }
 }

@@ -6,8 +6,10 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use crate::domain::events::Cursor;
 
+#[derive(serde::Serialize)]
 pub struct NewEvent<'a> {
     pub event_id: String,
+    #[serde(rename = "type")]
     pub event_type: &'a str,
     pub partner_id: &'a str,
     pub customer_id: Option<&'a str>,
@@ -16,50 +18,17 @@ pub struct NewEvent<'a> {
 }
 
 /// Inserts events, their feed rows (the partner and, for a reseller, its distributor) and a
-/// pending delivery for every enabled endpoint of a receiver that takes the type: one statement.
+/// pending delivery for every enabled endpoint of a receiver that takes the type: one statement
+/// (the SQL function `event_insert_many`, migration 0022, which `funding_apply` calls too).
 pub async fn insert_events(conn: &mut PgConnection, events: &[NewEvent<'_>]) -> sqlx::Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
-    let types: Vec<&str> = events.iter().map(|e| e.event_type).collect();
-    let partners: Vec<&str> = events.iter().map(|e| e.partner_id).collect();
-    let customers: Vec<Option<&str>> = events.iter().map(|e| e.customer_id).collect();
-    let ats: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
-    let data: Vec<String> = events.iter().map(|e| e.data.to_string()).collect();
-    sqlx::query(
-        "with input as (
-             select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
-                 with ordinality as t(event_id, type, partner_id, customer_id, occurred_at, data, n)
-         ), ev as (
-             insert into event (event_id, type, partner_id, customer_id, occurred_at, data)
-             select event_id, type, partner_id, customer_id, occurred_at, data::jsonb from input order by n
-             returning seq, type, partner_id, customer_id, occurred_at
-         ), receivers as (
-             select ev.seq, ev.partner_id as receiver_id from ev
-             union all
-             select ev.seq, p.distributor_id from ev join partner p on p.account_id = ev.partner_id
-              where p.distributor_id is not null
-         ), feed as (
-             insert into event_feed (receiver_id, xid, seq, type, customer_id, occurred_at)
-             select r.receiver_id, pg_current_xact_id(), ev.seq, ev.type, ev.customer_id, ev.occurred_at
-               from receivers r join ev on ev.seq = r.seq
-         )
-         insert into webhook_delivery (endpoint_id, seq, next_attempt_at, created_at)
-         select w.id, ev.seq, ev.occurred_at, ev.occurred_at
-           from receivers r
-           join ev on ev.seq = r.seq
-           join webhook_endpoint w on w.partner_id = r.receiver_id and w.enabled
-                                  and (w.types is null or ev.type = any (w.types))",
-    )
-    .bind(&ids)
-    .bind(&types)
-    .bind(&partners)
-    .bind(&customers)
-    .bind(&ats)
-    .bind(&data)
-    .execute(conn)
-    .await?;
+    let doc = serde_json::to_string(events).expect("events serialise");
+    sqlx::query("select event_insert_many($1::text::jsonb)")
+        .bind(doc)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

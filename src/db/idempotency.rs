@@ -36,6 +36,7 @@ pub async fn find(
     .await
 }
 
+#[derive(serde::Serialize)]
 pub struct NewOutcome<'a> {
     pub caller_id: &'a str,
     pub key: &'a str,

@@ -27,6 +27,8 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
     /// Webhook delivery attempts by outcome.
     webhooks: Mutex<BTreeMap<&'static str, u64>>,
+    /// Coalesced funding batches by the path they were written on.
+    funding_batches: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -57,6 +59,17 @@ impl Metrics {
             .lock()
             .expect("metrics lock")
             .entry(outcome)
+            .or_default() += 1;
+    }
+
+    /// One coalesced funding batch written: `one_statement` (`ledger::apply_planned`) or
+    /// `locking` (its own transaction under row locks).
+    pub fn record_funding_batch(&self, path: &'static str) {
+        *self
+            .funding_batches
+            .lock()
+            .expect("metrics lock")
+            .entry(path)
             .or_default() += 1;
     }
 
@@ -101,6 +114,11 @@ impl Metrics {
         out.push_str("# TYPE webhook_attempts_total counter\n");
         for (o, n) in self.webhooks.lock().expect("metrics lock").iter() {
             let _ = writeln!(out, "webhook_attempts_total{{outcome=\"{o}\"}} {n}");
+        }
+        out.push_str("# HELP funding_batches_total Coalesced funding batches by write path.\n");
+        out.push_str("# TYPE funding_batches_total counter\n");
+        for (p, n) in self.funding_batches.lock().expect("metrics lock").iter() {
+            let _ = writeln!(out, "funding_batches_total{{path=\"{p}\"}} {n}");
         }
         out
     }

@@ -20,7 +20,7 @@ pub mod usage;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-pub use audit::{audit, audit_snapshot, AuditReport};
+pub use audit::{audit, audit_incremental, audit_snapshot, AuditReport, IncrementalReport};
 
 use crate::domain::Amount;
 
@@ -276,8 +276,9 @@ impl<'a> AccountRef<'a> {
     }
 }
 
-/// A locked account row.
-#[derive(Debug, Clone)]
+/// A locked account row (or, for [`apply_planned`], one read without a lock that the write
+/// re-checks under its lock).
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct Locked {
     pub id: AccountId,
     pub owner_id: String,
@@ -463,6 +464,34 @@ pub async fn write_planned(
         }
     }
     Ok(())
+}
+
+/// What [`apply_planned`] writes in the same statement as the planned journals, and the business
+/// rows it re-checks under their locks (JSON arrays, shapes in migration 0022).
+pub struct Alongside<'a> {
+    /// (caller, key) of the Idempotency-Keys whose outcomes are written: locked, and their
+    /// outcomes older than `forget_before` forgotten first.
+    pub keys: &'a [(&'a str, &'a str)],
+    pub forget_before: DateTime<Utc>,
+    /// `[{id, partner_id, association_type, is_frozen}]` as the rules saw them.
+    pub customers: serde_json::Value,
+    pub adjust: serde_json::Value,
+    pub events: serde_json::Value,
+    pub outcomes: serde_json::Value,
+}
+
+/// Writes planned journals in **one statement** outside any explicit transaction (so it is also
+/// its own commit), with the rows of `alongside`: under the locks (Idempotency-Keys, customers
+/// `FOR SHARE`, accounts `FOR UPDATE` in id order) the accounts must still hold `start`, the
+/// balances the plan began from, and the customers must be as the rules saw them. `Ok(false)`:
+/// something changed (or a key is in use) and nothing was written; plan again under locks.
+pub async fn apply_planned(
+    conn: &mut PgConnection,
+    planned: &Planned,
+    start: &[Locked],
+    alongside: Alongside<'_>,
+) -> Result<bool, LedgerError> {
+    repo::apply(conn, planned, start, alongside).await
 }
 
 /// `amount` from `from` to `to`, the two accounts locked in the one lock order (floors checked by

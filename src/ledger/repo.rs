@@ -171,6 +171,68 @@ pub(super) async fn write_journals(
     }
 }
 
+/// `funding_apply` (migration 0022): see [`super::apply_planned`].
+pub(super) async fn apply(
+    conn: &mut PgConnection,
+    planned: &Planned,
+    start: &[Locked],
+    with: super::Alongside<'_>,
+) -> Result<bool, LedgerError> {
+    use serde_json::json;
+    let journals: Vec<_> = planned
+        .journals
+        .iter()
+        .enumerate()
+        .map(|(n, (trans_id, kind, at))| {
+            json!({"n": n + 1, "trans_id": trans_id, "kind": kind.as_str(), "created_at": at})
+        })
+        .collect();
+    let legs: Vec<_> = planned
+        .legs
+        .iter()
+        .map(|(j, account_id, amount, after)| {
+            json!({"journal_n": j + 1, "account_id": account_id, "amount": amount,
+                   "balance_after": after})
+        })
+        .collect();
+    let accounts: Vec<_> = start
+        .iter()
+        .map(|a| {
+            json!({"id": a.id, "balance": a.balance, "floor": a.floor,
+                   "credit_limit": a.credit_limit})
+        })
+        .collect();
+    let keys: Vec<_> = with
+        .keys
+        .iter()
+        .map(|(c, k)| json!({"c": c, "k": k}))
+        .collect();
+    let doc = json!({
+        "keys": keys,
+        "cutoff": with.forget_before,
+        "customers": with.customers,
+        "accounts": accounts,
+        "journals": journals,
+        "legs": legs,
+        "adjust": with.adjust,
+        "events": with.events,
+        "outcomes": with.outcomes,
+    });
+    let r = sqlx::query("select funding_apply($1::text::jsonb)")
+        .bind(doc.to_string())
+        .execute(conn)
+        .await;
+    match r {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("PC001") => Ok(false),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("PC002") => Err(
+            LedgerError::Invalid("the written balances differ from the planned ones"),
+        ),
+        Err(e) if is_constraint(&e, "ledger_account_floor_check") => Err(LedgerError::Insufficient),
+        Err(e) => Err(LedgerError::Db(e)),
+    }
+}
+
 pub(super) async fn set_credit_limit(
     conn: &mut PgConnection,
     id: AccountId,

@@ -148,7 +148,12 @@ pub async fn funding_recorded(
     conn: &mut PgConnection,
     records: &[db::funding::NewAdjustRecord<'_>],
 ) -> ApiResult<()> {
-    let events = records
+    emit_all(conn, funding_events(records)).await
+}
+
+/// The `funding.completed` events of [`funding_recorded`], to be written by the caller.
+pub fn funding_events<'a>(records: &'a [db::funding::NewAdjustRecord<'a>]) -> Vec<NewEvent<'a>> {
+    records
         .iter()
         .map(|r| {
             let (about, customer_id, counterparty) = match r.counterparty_kind {
@@ -163,8 +168,7 @@ pub async fn funding_recorded(
             data[counterparty] = r.counterparty_id.into();
             event(about, customer_id, "funding.completed", data, r.created_at)
         })
-        .collect();
-    emit_all(conn, events).await
+        .collect()
 }
 
 /// An amount in fen as the API writes it: a JSON number of yuan with two decimals.

@@ -73,17 +73,41 @@ async fn resale_customer_of(
     customer_id: &str,
     direction: Direction,
 ) -> ApiResult<()> {
-    let c = db::customers::lock_customer_detail_shared(conn, customer_id)
-        .await?
-        .filter(|c| c.partner_id.as_deref() == Some(partner_id))
+    let c = db::customers::lock_customer_detail_shared(conn, customer_id).await?;
+    let c = c.as_ref().map(|c| MovedCustomer {
+        partner_id: c.partner_id.as_deref(),
+        association_type: c.association_type.as_deref(),
+        is_frozen: c.is_frozen,
+    });
+    let c = c
+        .filter(|c| c.partner_id == Some(partner_id))
         .ok_or_else(not_sub_customer)?;
     organisation::ensure_in_scope(conn, caller, partner_id, customer_id)
         .await
         .map_err(|_| not_sub_customer())?;
+    customer_rules(Some(&c), partner_id, direction)
+}
+
+/// What the rules of a move read of its customer.
+struct MovedCustomer<'a> {
+    partner_id: Option<&'a str>,
+    association_type: Option<&'a str>,
+    is_frozen: i16,
+}
+
+/// The customer rules of [`resale_customer_of`] without the manager scope.
+fn customer_rules(
+    c: Option<&MovedCustomer<'_>>,
+    partner_id: &str,
+    direction: Direction,
+) -> ApiResult<()> {
+    let c = c
+        .filter(|c| c.partner_id == Some(partner_id))
+        .ok_or_else(not_sub_customer)?;
     if direction == Direction::ToCustomer {
         lifecycle::ensure_not_frozen(c.is_frozen)?;
     }
-    if c.association_type.as_deref() != Some("2") {
+    if c.association_type != Some("2") {
         return Err(ApiError::business(
             codes::ASSOCIATION_TYPE_NOT_ALLOWED,
             "The customer's association type does not allow funding or reclaiming (advisory sale).",

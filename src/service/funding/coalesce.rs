@@ -32,8 +32,8 @@ use sqlx::PgConnection;
 use tokio::sync::oneshot;
 
 use super::{
-    reclaim_or_fund_rules, resale_customer_of, BatchFund, BatchItemOutcome, Direction, Transferred,
-    OP_FUND, OP_RECLAIM,
+    customer_rules, reclaim_or_fund_rules, resale_customer_of, BatchFund, BatchItemOutcome,
+    Direction, MovedCustomer, Transferred, OP_FUND, OP_RECLAIM,
 };
 use crate::{
     db,
@@ -244,7 +244,23 @@ impl From<ledger::LedgerError> for Failed {
 async fn run(app: &AppState, batch: Vec<Pending>) {
     let reqs: Vec<(&Request, Option<&IdemRequest>)> =
         batch.iter().map(|p| (&p.req, p.idem.as_ref())).collect();
-    match transact(app, &reqs).await {
+    let result = match at_once(app, &reqs).await {
+        Ok(Some(outcomes)) => {
+            app.metrics.record_funding_batch("one_statement");
+            Ok(outcomes)
+        }
+        Ok(None) => {
+            app.metrics.record_funding_batch("locking");
+            transact(app, &reqs).await
+        }
+        Err(Failed::BeforeCommit(e)) => {
+            tracing::debug!(error = ?e, "funding batch: the one-statement path failed before writing");
+            app.metrics.record_funding_batch("locking");
+            transact(app, &reqs).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(outcomes) => {
             for (p, out) in batch.into_iter().zip(outcomes) {
                 let _ = p.reply.send(out);
@@ -324,19 +340,7 @@ async fn keyed_answers(
     reqs: &[(&Request, Option<&IdemRequest>)],
     done: &mut [Option<ApiResult<Outcome>>],
 ) -> Result<(), Failed> {
-    let mut keyed: Vec<(usize, &IdemRequest)> = Vec::new();
-    for (i, (_, idem)) in reqs.iter().enumerate() {
-        let Some(k) = idem else { continue };
-        if keyed
-            .iter()
-            .any(|(_, o)| o.caller_id == k.caller_id && o.key == k.key)
-        {
-            // The same key earlier in this batch: that request is still being processed.
-            done[i] = Some(Err(idempotency::in_progress()));
-        } else {
-            keyed.push((i, k));
-        }
-    }
+    let keyed = distinct_keys(reqs, done);
     if keyed.is_empty() {
         return Ok(());
     }
@@ -353,15 +357,47 @@ async fn keyed_answers(
         }
     }
     for (n, outcome) in stored {
-        let (i, k) = keyed[n];
-        if done[i].is_none() {
-            done[i] = Some(match reqs[i].0 {
-                Request::Move(_) => idempotency::replay_for(k, outcome).map(Outcome::Moved),
-                Request::Batch(_) => idempotency::replay_for(k, outcome).map(Outcome::Batch),
-            });
-        }
+        replay_into(reqs, &keyed, n, outcome, done);
     }
     Ok(())
+}
+
+/// The keyed requests with their keys, each key once: a key already earlier in the batch is
+/// that later request's 409 (the earlier one is still being processed).
+fn distinct_keys<'r>(
+    reqs: &[(&Request, Option<&'r IdemRequest>)],
+    done: &mut [Option<ApiResult<Outcome>>],
+) -> Vec<(usize, &'r IdemRequest)> {
+    let mut keyed: Vec<(usize, &IdemRequest)> = Vec::new();
+    for (i, (_, idem)) in reqs.iter().enumerate() {
+        let Some(k) = idem else { continue };
+        if keyed
+            .iter()
+            .any(|(_, o)| o.caller_id == k.caller_id && o.key == k.key)
+        {
+            done[i] = Some(Err(idempotency::in_progress()));
+        } else {
+            keyed.push((i, *k));
+        }
+    }
+    keyed
+}
+
+/// The stored outcome of the `n`-th distinct key answers its request (a replay, or 422).
+fn replay_into(
+    reqs: &[(&Request, Option<&IdemRequest>)],
+    keyed: &[(usize, &IdemRequest)],
+    n: usize,
+    outcome: db::idempotency::StoredOutcome,
+    done: &mut [Option<ApiResult<Outcome>>],
+) {
+    let (i, k) = keyed[n];
+    if done[i].is_none() {
+        done[i] = Some(match reqs[i].0 {
+            Request::Move(_) => idempotency::replay_for(k, outcome).map(Outcome::Moved),
+            Request::Batch(_) => idempotency::replay_for(k, outcome).map(Outcome::Batch),
+        });
+    }
 }
 
 /// Step 1: the items of the requests that run, each with its rules' verdict.
@@ -437,8 +473,187 @@ async fn in_tx(
     // 1. Rules.
     let mut items = items(tx, reqs, &mut done).await?;
     // 2. Every account of the accepted items, locked once, in the one lock order.
+    let refs = account_refs(&items);
+    let mut locked = if refs.is_empty() {
+        Vec::new()
+    } else {
+        ledger::lock_accounts(tx, &refs).await?
+    };
+    // 3. One journal per item, planned against the locked balances, all written in one statement.
+    let (planned, posted) = plan(app, &mut items, &mut locked)?;
+    ledger::write_planned(tx, &planned, &locked).await?;
+    // 4. The adjust records in one statement.
+    let rows = adjust_rows(&items, &posted);
+    db::funding::insert_adjust_records(tx, &rows).await?;
+    crate::service::events::funding_recorded(tx, &rows).await?;
+    // Every request's answer; the outcomes of the keyed ones that ran, in one statement.
+    let (outcomes, kept) = settle(reqs, done, &settled, items)?;
+    db::idempotency::insert_many(tx, &new_outcomes(app, &kept)).await?;
+    Ok(outcomes)
+}
+
+/// The usual path, in **two round trips** and no explicit transaction: one read without locks
+/// ([`db::funding::move_snapshot`]: customers, accounts, stored outcomes), the rules and the
+/// plan here, then every write in one statement that re-checks what was read under its locks
+/// ([`ledger::apply_planned`]). `None` when it does not apply (an operator with a manager scope,
+/// a distributor acting for a reseller, an account not opened yet) or what was read changed (or
+/// a key is in use elsewhere): nothing was written, and the batch takes the locking path.
+async fn at_once(
+    app: &AppState,
+    reqs: &[(&Request, Option<&IdemRequest>)],
+) -> Result<Option<Vec<ApiResult<Outcome>>>, Failed> {
+    let plain = |c: &PartnerCaller, indirect: &Option<String>| {
+        c.manager_scope().is_none() && indirect.as_deref().is_none_or(str::is_empty)
+    };
+    if !reqs.iter().all(|(r, _)| match r {
+        Request::Move(op) => plain(&op.caller, &op.indirect_partner_id),
+        Request::Batch(op) => plain(&op.caller, &op.indirect_partner_id),
+    }) {
+        return Ok(None);
+    }
+    let mut done: Vec<Option<ApiResult<Outcome>>> = (0..reqs.len()).map(|_| None).collect();
+    let keyed = distinct_keys(reqs, &mut done);
+    let pairs: Vec<(&str, &str)> = keyed
+        .iter()
+        .map(|(_, k)| (k.caller_id.as_str(), k.key.as_str()))
+        .collect();
+    let mut customer_ids: Vec<&str> = Vec::new();
+    let mut wanted: Vec<(&str, &str)> = Vec::new();
+    for (i, (req, _)) in reqs.iter().enumerate() {
+        if done[i].is_some() {
+            continue;
+        }
+        let (partner, customers): (&str, Vec<&str>) = match req {
+            Request::Move(op) => (&op.caller.account_id, vec![op.customer_id.as_str()]),
+            Request::Batch(op) => (
+                &op.caller.account_id,
+                op.items.iter().map(|(c, _)| c.as_str()).collect(),
+            ),
+        };
+        for r in [Purpose::PartnerCash, Purpose::PartnerCredit] {
+            wanted.push((partner, r.as_str()));
+        }
+        for c in customers {
+            customer_ids.push(c);
+            for r in [Purpose::CustomerCash, Purpose::CustomerDebt] {
+                wanted.push((c, r.as_str()));
+            }
+        }
+    }
+    let cutoff = idempotency::retention_cutoff(app);
+    let mut conn = app.db.acquire().await?;
+    let snap =
+        db::funding::move_snapshot(&mut conn, &customer_ids, &wanted, &pairs, cutoff).await?;
+    for s in snap.stored {
+        let outcome = db::idempotency::StoredOutcome {
+            request_hash: s.request_hash,
+            status: s.status,
+            body: s.body,
+        };
+        replay_into(reqs, &keyed, s.n - 1, outcome, &mut done);
+    }
+    let settled: Vec<bool> = done.iter().map(Option::is_some).collect();
+    let running: Vec<(&str, &str)> = keyed
+        .iter()
+        .zip(&pairs)
+        .filter(|((i, _), _)| !settled[*i])
+        .map(|(_, p)| *p)
+        .collect();
+    // 1. Rules, against the customers read.
+    let customer = |id: &str| {
+        snap.customers
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| MovedCustomer {
+                partner_id: c.partner_id.as_deref(),
+                association_type: c.association_type.as_deref(),
+                is_frozen: c.is_frozen,
+            })
+    };
+    let mut items = Vec::new();
+    for (i, (req, _)) in reqs.iter().enumerate() {
+        if done[i].is_some() {
+            continue;
+        }
+        let moves: Vec<(Kind, &PartnerCaller, &str, Amount)> = match req {
+            Request::Move(op) => vec![(op.kind, &op.caller, &op.customer_id, op.amount)],
+            Request::Batch(op) => op
+                .items
+                .iter()
+                .map(|(c, a)| (Kind::Fund, &op.caller, c.as_str(), *a))
+                .collect(),
+        };
+        for (kind, caller, customer_id, amount) in moves {
+            let direction = match kind {
+                Kind::Fund => Direction::ToCustomer,
+                Kind::Reclaim => Direction::FromCustomer,
+            };
+            let partner = customer_rules(
+                customer(customer_id).as_ref(),
+                &caller.account_id,
+                direction,
+            )
+            .map(|()| caller.account_id.clone());
+            items.push(Item {
+                req: i,
+                kind,
+                caller,
+                customer_id,
+                amount,
+                partner,
+                posted: None,
+            });
+        }
+    }
+    // 2. The accounts as read; one not opened yet is opened on the locking path.
+    let mut locked = Vec::new();
+    for r in account_refs(&items) {
+        let Some(a) = snap
+            .accounts
+            .iter()
+            .find(|a| a.owner_id == r.owner_id && a.purpose == r.purpose.as_str())
+        else {
+            return Ok(None);
+        };
+        locked.push(a.clone());
+    }
+    let start = locked.clone();
+    // 3. The plan; 4. every write in one statement.
+    let (planned, posted) = plan(app, &mut items, &mut locked)?;
+    let rows = adjust_rows(&items, &posted);
+    let adjust = to_json(&rows)?;
+    let events = to_json(&crate::service::events::funding_events(&rows))?;
+    drop(rows);
+    let customers = to_json(&snap.customers)?;
+    let (outcomes, kept) = settle(reqs, done, &settled, items)?;
+    let alongside = ledger::Alongside {
+        keys: &running,
+        forget_before: cutoff,
+        customers,
+        adjust,
+        events,
+        outcomes: to_json(&new_outcomes(app, &kept))?,
+    };
+    match ledger::apply_planned(&mut conn, &planned, &start, alongside).await {
+        Ok(true) => Ok(Some(outcomes)),
+        Ok(false) => Ok(None),
+        // The server refused the statement: it rolled back, nothing was written.
+        Err(ledger::LedgerError::Db(sqlx::Error::Database(e))) => {
+            tracing::debug!(error = %e, "funding batch: the one statement was refused");
+            Ok(None)
+        }
+        Err(ledger::LedgerError::Db(e)) => Err(Failed::Commit(e.into())),
+        Err(e) => {
+            tracing::debug!(error = %e, "funding batch: the one statement was refused");
+            Ok(None)
+        }
+    }
+}
+
+/// Every account of the accepted items (each once).
+fn account_refs<'a>(items: &'a [Item<'_>]) -> Vec<AccountRef<'a>> {
     let mut refs: Vec<AccountRef<'_>> = Vec::new();
-    for it in &items {
+    for it in items {
         let Ok(partner_id) = &it.partner else {
             continue;
         };
@@ -454,15 +669,21 @@ async fn in_tx(
             }
         }
     }
-    let mut locked = if refs.is_empty() {
-        Vec::new()
-    } else {
-        ledger::lock_accounts(tx, &refs).await?
-    };
-    // 3. One journal per item, planned against the locked balances, all written in one statement.
+    refs
+}
+
+/// A posted item: (index among the items, its journal's transaction id, its time).
+type Posted = (usize, String, chrono::DateTime<chrono::Utc>);
+
+/// One journal per accepted item, planned against `locked` (which then holds the new balances);
+/// an item over the balance gets its own `CBC.99005003` and plans nothing.
+fn plan(
+    app: &AppState,
+    items: &mut [Item<'_>],
+    locked: &mut [ledger::Locked],
+) -> Result<(ledger::Planned, Vec<Posted>), Failed> {
     let mut planned = ledger::Planned::default();
-    let mut rows: Vec<db::funding::NewAdjustRecord<'_>> = Vec::with_capacity(items.len());
-    let mut trans_ids: Vec<(usize, String, chrono::DateTime<chrono::Utc>)> = Vec::new();
+    let mut posted: Vec<Posted> = Vec::new();
     for (n, it) in items.iter_mut().enumerate() {
         let Ok(partner_id) = &it.partner else {
             continue;
@@ -481,10 +702,10 @@ async fn in_tx(
             },
             at,
         };
-        let posted = match it.kind {
+        let result = match it.kind {
             Kind::Fund => ledger::plan_fund_from_partner(
                 &mut planned,
-                &mut locked,
+                locked,
                 partner_id,
                 customer,
                 it.amount,
@@ -492,17 +713,17 @@ async fn in_tx(
             ),
             Kind::Reclaim => ledger::plan_return_to_partner(
                 &mut planned,
-                &mut locked,
+                locked,
                 customer,
                 partner_id,
                 it.amount,
                 &entry,
             ),
         };
-        let posted = posted.and_then(|()| match it.kind {
+        let result = result.and_then(|()| match it.kind {
             Kind::Fund => ledger::usage::plan_debt_writeoff(
                 &mut planned,
-                &mut locked,
+                locked,
                 it.customer_id,
                 &Entry {
                     trans_id: &new_trans_id("WO", at),
@@ -513,8 +734,11 @@ async fn in_tx(
             .map(|_| ()),
             Kind::Reclaim => Ok(()),
         });
-        match posted {
-            Ok(()) => trans_ids.push((n, trans_id, at)),
+        match result {
+            Ok(()) => {
+                it.posted = Some(trans_id.clone());
+                posted.push((n, trans_id, at));
+            }
             // Checked before anything is written: the item alone is rejected.
             Err(ledger::LedgerError::Insufficient) => {
                 it.partner = Err(ledger::LedgerError::Insufficient.into())
@@ -522,12 +746,16 @@ async fn in_tx(
             Err(e) => return Err(e.into()),
         }
     }
-    ledger::write_planned(tx, &planned, &locked).await?;
-    for (n, trans_id, _) in &trans_ids {
-        items[*n].posted = Some(trans_id.clone());
-    }
-    // 4. The adjust records in one statement.
-    for (n, trans_id, at) in &trans_ids {
+    Ok((planned, posted))
+}
+
+/// The adjust records of the posted items.
+fn adjust_rows<'a>(
+    items: &'a [Item<'_>],
+    posted: &'a [Posted],
+) -> Vec<db::funding::NewAdjustRecord<'a>> {
+    let mut rows = Vec::with_capacity(posted.len());
+    for (n, trans_id, at) in posted {
         let it = &items[*n];
         let Ok(partner_id) = &it.partner else {
             continue;
@@ -546,21 +774,39 @@ async fn in_tx(
             created_at: *at,
         });
     }
-    db::funding::insert_adjust_records(tx, &rows).await?;
-    crate::service::events::funding_recorded(tx, &rows).await?;
-    // Every request's answer; the outcomes of the keyed ones that ran, in one statement.
+    rows
+}
+
+/// Every request's answer, and the outcomes to store: of each keyed request that ran (not
+/// `settled` before its rules), as (key, status, body).
+fn settle<'r>(
+    reqs: &[(&Request, Option<&'r IdemRequest>)],
+    done: Vec<Option<ApiResult<Outcome>>>,
+    settled: &[bool],
+    items: Vec<Item<'_>>,
+) -> Result<(Vec<ApiResult<Outcome>>, Vec<Kept<'r>>), Failed> {
     let outcomes = answers(reqs, done, items);
-    let now = app.now();
-    let mut kept: Vec<(&IdemRequest, i16, String)> = Vec::new();
+    let mut kept = Vec::new();
     for (i, (_, idem)) in reqs.iter().enumerate() {
         if let (Some(k), false) = (idem, settled[i]) {
             if let Some((status, body)) = idempotency::to_store(&outcomes[i])? {
-                kept.push((k, status, body));
+                kept.push((*k, status, body));
             }
         }
     }
-    let new: Vec<db::idempotency::NewOutcome<'_>> = kept
-        .iter()
+    Ok((outcomes, kept))
+}
+
+/// A keyed request's outcome to store: (its key, status, body).
+type Kept<'r> = (&'r IdemRequest, i16, String);
+
+fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> Result<serde_json::Value, Failed> {
+    serde_json::to_value(v).map_err(|e| Failed::BeforeCommit(ApiError::internal(e)))
+}
+
+fn new_outcomes<'a>(app: &AppState, kept: &'a [Kept<'a>]) -> Vec<db::idempotency::NewOutcome<'a>> {
+    let now = app.now();
+    kept.iter()
         .map(|(k, status, body)| db::idempotency::NewOutcome {
             caller_id: &k.caller_id,
             key: &k.key,
@@ -569,9 +815,7 @@ async fn in_tx(
             body,
             created_at: now,
         })
-        .collect();
-    db::idempotency::insert_many(tx, &new).await?;
-    Ok(outcomes)
+        .collect()
 }
 
 /// Each request's answer from its items (request order, items in request order).

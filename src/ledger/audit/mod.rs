@@ -1,7 +1,11 @@
 //! The ledger audit: checks every invariant over the whole ledger (read-only).
 
+mod incremental;
+
 use serde::Serialize;
 use sqlx::PgConnection;
+
+pub use incremental::{audit_incremental, IncrementalReport};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditReport {
@@ -111,31 +115,9 @@ pub async fn audit(conn: &mut PgConnection) -> Result<AuditReport, sqlx::Error> 
         ));
     }
 
-    for r in sqlx::query!(
-        r#"select id as "id!", balance as "balance!", floor as "floor!" from ledger_account
-           where floor is not null and balance < floor order by id"#
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        violations.push(format!(
-            "account {} balance {} is below its floor {}",
-            r.id, r.balance, r.floor
-        ));
-    }
-
-    for r in sqlx::query!(
-        r#"select asset as "asset!", sum(balance)::bigint as "sum!" from ledger_account
-           group by asset having sum(balance) <> 0 order by asset"#
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        violations.push(format!(
-            "asset {} is not conserved: balances sum to {}",
-            r.asset, r.sum
-        ));
-    }
+    let (floors, conservation) = state_checks(&mut *conn).await?;
+    violations.extend(floors);
+    violations.extend(conservation);
 
     let counts = sqlx::query!(
         r#"select (select count(*) from journal) as "journals!",
@@ -152,4 +134,36 @@ pub async fn audit(conn: &mut PgConnection) -> Result<AuditReport, sqlx::Error> 
         postings: counts.postings,
         accounts: counts.accounts,
     })
+}
+
+/// The checks of the accounts' current state (no history): floors, and every asset's balances
+/// summing to zero.
+async fn state_checks(conn: &mut PgConnection) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
+    let mut floors = Vec::new();
+    for r in sqlx::query!(
+        r#"select id as "id!", balance as "balance!", floor as "floor!" from ledger_account
+           where floor is not null and balance < floor order by id"#
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        floors.push(format!(
+            "account {} balance {} is below its floor {}",
+            r.id, r.balance, r.floor
+        ));
+    }
+    let mut conservation = Vec::new();
+    for r in sqlx::query!(
+        r#"select asset as "asset!", sum(balance)::bigint as "sum!" from ledger_account
+           group by asset having sum(balance) <> 0 order by asset"#
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        conservation.push(format!(
+            "asset {} is not conserved: balances sum to {}",
+            r.asset, r.sum
+        ));
+    }
+    Ok((floors, conservation))
 }
