@@ -1194,42 +1194,10 @@ async fn a_quota_designated_to_other_customers_cannot_go_to_a_reseller() {
 }
 
 async fn manager_of(app: &TestApp, p: &Creds) -> (Creds, String) {
-    let r = app
-        .signed(p)
-        .post(
-            "/v2/partners/roles",
-            &json!({"name": "coupons", "permissions": ["coupon:read", "coupon:write"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let role = r.body["role_id"].as_i64().unwrap();
-    let login = format!("op{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-    let r = app
-        .signed(p)
-        .post(
-            "/v2/partners/operators",
-            &json!({"login_name": login, "password": "Operat0r!pw", "role_id": role, "scope": "manager"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let op = Creds {
-        id: p.id.clone(),
-        ak: r.body["access_key"].as_str().unwrap().into(),
-        sk: r.body["secret_key"].as_str().unwrap().into(),
-        login: login.clone(),
-        password: "Operat0r!pw".into(),
-        xaccount_type: p.xaccount_type.clone(),
-    };
-    let list = app.signed(p).get("/v2/partners/operators", "").await;
-    let id = list.ok()["operators"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["login_name"] == login.as_str())
-        .unwrap()["operator_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let role = crate::organisation::role(app, p, "coupons", &["coupon:read", "coupon:write"]).await;
+    let op =
+        crate::organisation::operator(app, p, json!({"role_id": role, "scope": "manager"})).await;
+    let id = crate::organisation::operator_id(app, p, &op).await;
     (op, id)
 }
 

@@ -1058,40 +1058,10 @@ async fn a_manager_reads_only_its_customers_resources_others_are_cbc_99000000() 
     let p = app.create_partner("solution_provider", None).await;
     let mine = app.create_customer(&p, json!({})).await;
     let theirs = app.create_customer(&p, json!({})).await;
-    let role = app
-        .signed(&p)
-        .post(
-            "/v2/partners/roles",
-            &json!({"name": "billing", "permissions": ["billing:read"]}),
-        )
-        .await;
-    assert_eq!(role.status, 201, "{}", role.text);
-    let login = format!("op{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-    let r = app
-        .signed(&p)
-        .post(
-            "/v2/partners/operators",
-            &json!({"login_name": login, "password": "Operat0r!pw", "scope": "manager",
-                    "role_id": role.body["role_id"].as_i64().unwrap()}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let m = Creds {
-        id: p.id.clone(),
-        ak: r.body["access_key"].as_str().unwrap().into(),
-        sk: r.body["secret_key"].as_str().unwrap().into(),
-        login: login.clone(),
-        password: "Operat0r!pw".into(),
-        xaccount_type: p.xaccount_type.clone(),
-    };
-    let ops = app.signed(&p).get("/v2/partners/operators", "").await;
-    let m_id = ops.ok()["operators"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["login_name"] == login.as_str())
-        .unwrap()["operator_id"]
-        .clone();
+    let role = crate::organisation::role(&app, &p, "billing", &["billing:read"]).await;
+    let m =
+        crate::organisation::operator(&app, &p, json!({"role_id": role, "scope": "manager"})).await;
+    let m_id = crate::organisation::operator_id(&app, &p, &m).await;
     app.signed(&p)
         .post(
             "/v2/partners/sub-customers/assignments",
