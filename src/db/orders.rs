@@ -100,7 +100,8 @@ pub struct ResourceRow {
     pub update_time: DateTime<Utc>,
 }
 
-/// Locks the customer's account row, so orders of one customer are created one at a time, then
+/// Locks the customer's account row (`for no key update`: rows referencing the account can still be
+/// inserted meanwhile), so orders of one customer are created one at a time, then
 /// counts its new-purchase orders created at or after `minute_ago` and `day_start` (by the index
 /// on `(customer_id, create_time)`).
 pub async fn lock_and_count_recent(
@@ -109,7 +110,7 @@ pub async fn lock_and_count_recent(
     minute_ago: DateTime<Utc>,
     day_start: DateTime<Utc>,
 ) -> sqlx::Result<(i64, i64)> {
-    sqlx::query("select 1 from account where id = $1 for update")
+    sqlx::query("select 1 from account where id = $1 for no key update")
         .bind(customer_id)
         .execute(&mut *conn)
         .await?;
