@@ -19,7 +19,7 @@ const REFUNDS: &str = "/v2/orders/customer-orders/refund-orders";
 const OWN_SUM: &str = "/v2/bills/customer-bills/monthly-sum";
 
 /// Creates and pays an order; returns (order id, resource id).
-async fn bought(
+pub async fn bought(
     app: &TestApp,
     c: &Creds,
     product: &str,
@@ -44,7 +44,7 @@ async fn resources(app: &TestApp, who: &Creds, body: Value) -> Resp {
     app.signed(who).post(QUERY, &body).await
 }
 
-async fn resource(app: &TestApp, c: &Creds, id: &str) -> Value {
+pub async fn resource(app: &TestApp, c: &Creds, id: &str) -> Value {
     let r = resources(app, c, json!({"resource_ids": [id]})).await;
     r.ok()["data"][0].clone()
 }
@@ -53,7 +53,7 @@ fn yuan(v: &Value) -> String {
     v.to_string()
 }
 
-fn time(v: &Value) -> DateTime<Utc> {
+pub fn time(v: &Value) -> DateTime<Utc> {
     partner_center::domain::time::parse_ts(v.as_str().unwrap()).unwrap()
 }
 

@@ -5,34 +5,12 @@
 
 use chrono::{DateTime, Duration, Months, Utc};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::consumption::{fund, money};
-use crate::helpers::{Creds, TestApp};
-use crate::orders::{details, order, pay, period_product, ORDERS};
-
-const QUERY: &str = "/v2/orders/suscriptions/resources/query";
-
-fn time(v: &Value) -> DateTime<Utc> {
-    partner_center::domain::time::parse_ts(v.as_str().unwrap()).unwrap()
-}
-
-/// Creates and pays a monthly order; returns the resource as the list shows it.
-async fn bought(app: &TestApp, c: &Creds, product: &str, auto: bool) -> Value {
-    let id = order(app, c, product, 2, 1, auto).await;
-    let r = pay(app, c, &id, &[]).await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let rid = details(app, c, &id).await["order_line_items"][0]["resource_id"].clone();
-    resource(app, c, rid.as_str().unwrap()).await
-}
-
-async fn resource(app: &TestApp, c: &Creds, id: &str) -> Value {
-    let r = app
-        .signed(c)
-        .post(QUERY, &json!({"resource_ids": [id]}))
-        .await;
-    r.ok()["data"][0].clone()
-}
+use crate::helpers::TestApp;
+use crate::orders::{period_product, ORDERS};
+use crate::orders_resources::{bought, resource, time};
 
 #[tokio::test]
 async fn a_sandbox_year_renews_twelve_times_and_takes_the_unpaid_resource_to_deletion() {
@@ -45,8 +23,10 @@ async fn a_sandbox_year_renews_twelve_times_and_takes_the_unpaid_resource_to_del
     fund(&app, &p, &poor.id, "10.00").await.ok();
     let product = period_product(&app, "10.00", "100.00").await;
 
-    let renewed = bought(&app, &rich, &product, true).await;
-    let plain = bought(&app, &poor, &product, false).await;
+    let (_, renewed) = bought(&app, &rich, &product, 2, true, &[]).await;
+    let (_, plain) = bought(&app, &poor, &product, 2, false, &[]).await;
+    let renewed = resource(&app, &rich, &renewed).await;
+    let plain = resource(&app, &poor, &plain).await;
     let t0 = time(&renewed["effective_time"]);
     let expiry = time(&plain["expire_time"]);
     assert_eq!(time(&renewed["expire_time"]), t0 + Months::new(1));
