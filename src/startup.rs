@@ -120,7 +120,7 @@ impl Application {
             clock = Arc::new(SandboxClock::new(clock));
         }
         let state = AppState(Arc::new(App {
-            db: pool,
+            db: crate::db::pool::Db::new(pool, config.database.transaction_pooler),
             config,
             secrets,
             clock,

@@ -6,7 +6,6 @@ use std::sync::{
 };
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 
 use crate::{
     config::Config,
@@ -113,7 +112,7 @@ impl std::ops::Deref for AppState {
 }
 
 pub struct App {
-    pub db: PgPool,
+    pub db: crate::db::pool::Db,
     pub config: Config,
     pub secrets: SecretBox,
     pub clock: Arc<dyn Clock>,

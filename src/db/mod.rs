@@ -20,6 +20,7 @@ pub mod organisation;
 pub mod partner_bills;
 pub mod partners;
 pub mod performance;
+pub mod pool;
 pub mod resource_bills;
 pub mod tasks;
 pub mod usage;

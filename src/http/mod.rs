@@ -384,6 +384,11 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.config.http.body_limit_bytes;
     routes
+        // Innermost: behind a transaction pooler the answer waits for the request's commits.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::db::pool::settle_request,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -501,9 +506,12 @@ mod tests {
     fn lazy_state() -> AppState {
         let config = Config::default();
         AppState(Arc::new(App {
-            db: sqlx::postgres::PgPoolOptions::new()
-                .connect_lazy("postgres://nobody@127.0.0.1:1/none")
-                .unwrap(),
+            db: crate::db::pool::Db::new(
+                sqlx::postgres::PgPoolOptions::new()
+                    .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+                    .unwrap(),
+                false,
+            ),
             secrets: crate::crypto::SecretBox::from_base64(
                 config.auth.secret_encryption_key.expose(),
             )

@@ -19,7 +19,7 @@ pub async fn healthz() -> Json<serde_json::Value> {
 pub async fn readyz(State(app): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
     let ok = tokio::time::timeout(
         std::time::Duration::from_secs(3),
-        sqlx::query_scalar::<_, i32>("select 1").fetch_one(&app.db),
+        sqlx::query_scalar::<_, i32>("select 1").fetch_one(app.db.pool()),
     )
     .await;
     match ok {

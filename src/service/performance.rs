@@ -4,7 +4,6 @@
 //! are visible; performance = cash + stored-value card payments.
 
 use chrono::NaiveDate;
-use sqlx::{pool::PoolConnection, Postgres};
 
 use crate::{
     db::{self, performance::Scope},
@@ -93,7 +92,7 @@ async fn open(
     app: &App,
     caller: &PartnerCaller,
     q: &Query,
-) -> ApiResult<(Period, Option<(Scope, PoolConnection<Postgres>)>)> {
+) -> ApiResult<(Period, Option<(Scope, crate::db::pool::Conn)>)> {
     let (period, scope) = scope(app, caller, q)?;
     match scope {
         None => Ok((period, None)),

@@ -160,7 +160,7 @@ impl TestApp {
             .expect("build app");
         let addr = app.local_addr();
         let state = app.state();
-        let pool = state.db.clone();
+        let pool = state.db.pool().clone();
         let server = tokio::spawn(async move {
             app.run_until(std::future::pending()).await.ok();
         });

@@ -635,7 +635,12 @@ async fn at_once(
         outcomes: to_json(&new_outcomes(app, &kept))?,
     };
     match ledger::apply_planned(&mut conn, &planned, &start, alongside).await {
-        Ok(true) => Ok(Some(outcomes)),
+        // Committed before the requests are answered (this task is not theirs): behind a
+        // transaction pooler the statement ran in the checkout's transaction.
+        Ok(true) => match conn.settle().await {
+            Ok(()) => Ok(Some(outcomes)),
+            Err(e) => Err(Failed::Commit(e.into())),
+        },
         Ok(false) => Ok(None),
         // The server refused the statement: it rolled back, nothing was written.
         Err(ledger::LedgerError::Db(sqlx::Error::Database(e))) => {

@@ -104,7 +104,7 @@ pub async fn export_sub_customer_bill_detail(
     let (scope, managers) =
         bills::export_scope(&app, &caller, given(q.indirect_partner_id).as_deref()).await?;
     let en = english(&headers);
-    let pool = app.db.clone();
+    let pool = app.db.pool().clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(16);
     tokio::spawn(async move {
         let _ = tx.send(Ok(EXPORT_HEADER.to_string())).await;
