@@ -2,6 +2,7 @@
 //! connections are served at once (more clients wait in the listen queue); a request's headers
 //! must arrive within `http.header_read_timeout_secs` (hyper's timer, which also runs while a
 //! kept-alive connection waits for its next request); a connection with no request in progress
+//! (a response still being sent counts as in progress)
 //! that receives nothing for `http.idle_timeout_secs` is closed, and so is one whose client stops
 //! reading a response for that long. Body read time is bounded by the input layer.
 
@@ -77,8 +78,8 @@ pub async fn serve(
             let router = router.clone();
             async move {
                 let resp = router.oneshot(req.map(Body::new)).await;
-                drop(busy);
-                resp
+                // In progress until the body is sent (a long streamed export included).
+                resp.map(|r| r.map(|inner| Counted { inner, _busy: busy }))
             }
         });
         let builder = builder.clone();
@@ -108,6 +109,32 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A response body that keeps its request counted as in progress until it is sent or dropped.
+struct Counted {
+    inner: Body,
+    _busy: Busy,
+}
+
+impl hyper::body::Body for Counted {
+    type Data = hyper::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -255,5 +282,46 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for IdleIo<T> {
 
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A body streamed for longer than the idle timeout is sent whole: its request is in
+    /// progress until the last byte.
+    #[tokio::test]
+    async fn a_response_streamed_past_the_idle_timeout_is_not_cut() {
+        let mut config = crate::config::Config::default().http;
+        config.idle_timeout_secs = 1;
+        let slow = || async {
+            let chunks = futures_util::stream::unfold(0u32, |n| async move {
+                if n == 5 {
+                    return None;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                Some((Ok::<_, io::Error>(format!("chunk{n}\n")), n + 1))
+            });
+            Body::from_stream(chunks)
+        };
+        let router = Router::new().route("/slow", axum::routing::get(slow));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { serve(listener, router, &config, std::future::pending()).await });
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut got = String::new();
+        s.read_to_string(&mut got).await.unwrap();
+        assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+        for n in 0..5 {
+            assert!(
+                got.contains(&format!("chunk{n}\n")),
+                "chunk{n} missing: {got}"
+            );
+        }
     }
 }

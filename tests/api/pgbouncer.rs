@@ -239,6 +239,25 @@ async fn the_server_runs_unchanged_behind_pgbouncer_in_transaction_pooling_mode(
         )
         .await;
     assert_eq!(r.ok()["total_count"], 42, "{}", r.text);
+    // Each answer is committed before it is sent: a read right after a reclaim sees it.
+    for k in 1..=10 {
+        s.post(
+            "/v2/accounts/partner-accounts/reclaim",
+            &move_body(&customers[3], "0.10"),
+        )
+        .await
+        .ok();
+        let b = s.get("/v2/accounts/partner-accounts/balances", "").await;
+        let cash = b.ok()["account_balances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["account_type"] == 1)
+            .unwrap()["amount"]
+            .to_string();
+        let fen = 6250 + 10 * k;
+        assert_eq!(cash, format!("{}.{:02}", fen / 100, fen % 100), "after {k}");
+    }
     // A new customer through the pooler.
     let created = signed_create_customer(&app, &p, &host).await;
     assert_eq!(created.status, 200, "{}", created.text);
