@@ -507,3 +507,119 @@ async fn combined_bodies_are_checked_and_a_single_product_body_is_unchanged() {
     let l = app.signed(&c).get(ORDERS, "limit=100").await;
     assert_eq!(l.ok()["total_count"], 2, "{}", l.text);
 }
+
+#[tokio::test]
+async fn the_partner_discount_applies_to_every_sub_order_of_a_combined_payment() {
+    let app = TestApp::spawn().await;
+    let (p, c) = funded_customer(&app, "500.00").await;
+    let a = product(&app, "s6.small.1", "99.99", "1000.00").await;
+    let b = product(&app, "s6.large.2", "10.00", "100.00").await;
+    let set = put(
+        &app,
+        &p,
+        "/v2/partners/sub-customers/discounts",
+        &json!({"customer_id": c.id, "discount_rate": "0.85"}),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    let created = combined(
+        &app,
+        &c,
+        vec![item(&a, 2, 1, 1, false), item(&b, 2, 1, 1, false)],
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let parent = created.body["order_id"].as_str().unwrap().to_string();
+    // The discount offered for the parent covers both sub-orders' lines.
+    let r = app
+        .signed(&c)
+        .get(
+            "/v2/orders/customer-orders/order-discounts",
+            &format!("order_id={parent}"),
+        )
+        .await;
+    let d = &r.ok()["discounts"][0];
+    let off: Vec<String> = d["orders"][0]["order_line_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["discount_amount"].to_string())
+        .collect();
+    // 99.99 × 0.85 → 84.99 (15.00 off); 10.00 × 0.85 → 8.50 (1.50 off).
+    assert_eq!(off, ["15.00", "1.50"], "{}", r.text);
+    let did = d["discount_id"].as_str().unwrap().to_string();
+    let r = app
+        .signed(&c)
+        .post(
+            "/v3/orders/customer-orders/pay",
+            &json!({"order_id": parent, "use_coupon": "NO", "use_discount": "YES",
+                    "discount_infos": [{"id": did, "type": 3}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let info = &details(&app, &c, &parent).await["order_info"];
+    assert_eq!(info["official_amount"].to_string(), "109.99");
+    assert_eq!(info["amount_after_discount"].to_string(), "93.49");
+    assert_eq!(
+        info["amount_info"]["discounts"][0]["discount_amount"].to_string(),
+        "16.50"
+    );
+    let subs: Vec<(String, String)> = info["sub_order_infos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["amount_after_discount"].to_string(),
+                s["amount_info"]["discounts"][0]["discount_amount"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        subs,
+        [
+            ("84.99".to_string(), "15.00".to_string()),
+            ("8.50".to_string(), "1.50".to_string())
+        ]
+    );
+    assert_eq!(
+        money(&app, &c.id).await["cash_amount"].to_string(),
+        "406.51"
+    );
+    app.assert_audit_ok().await;
+}
+
+#[tokio::test]
+async fn the_end_of_the_payment_window_cancels_the_parent_and_its_sub_orders() {
+    let app = TestApp::spawn().await;
+    let (_p, c) = funded_customer(&app, "100.00").await;
+    let product = product(&app, "s6.small.1", "10.00", "100.00").await;
+    let created = combined(
+        &app,
+        &c,
+        vec![
+            item(&product, 2, 1, 1, false),
+            item(&product, 3, 1, 1, false),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let parent = created.body["order_id"].as_str().unwrap().to_string();
+    let subs = ids(&created.body["order_info"]["sub_order_infos"]);
+    app.clock.advance(chrono::Duration::days(16));
+    partner_center::service::time_rules::run_all(&app.state)
+        .await
+        .unwrap();
+    for id in std::iter::once(&parent).chain(&subs) {
+        assert_eq!(
+            details(&app, &c, id).await["order_info"]["status"],
+            4,
+            "{id}"
+        );
+    }
+    pay(&app, &c, &parent, &[]).await.err(400, "CBC.99003106");
+    assert_eq!(
+        money(&app, &c.id).await["cash_amount"].to_string(),
+        "100.00"
+    );
+}
