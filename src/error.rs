@@ -209,6 +209,8 @@ pub mod codes {
     pub const INVALID_ORDER: &str = "CBC.30000010";
     pub const ORDER_STATE_CHANGED: &str = "CBC.99003106";
     pub const PAYMENT_IN_PROGRESS: &str = "CBC.99000088";
+    /// A sub-order of a combined transaction: pay or cancel the parent (combined) id.
+    pub const USE_COMBINED_ORDER_ID: &str = "CBC.99000089";
     pub const ORDER_NOT_CANCELLABLE: &str = "CBC.99005010";
     pub const NOT_REFUND_ORDER: &str = "CBC.99005026";
     pub const RESOURCE_NOT_FOUND: &str = "CBC.99003012";
@@ -311,6 +313,7 @@ pub mod codes {
         INVALID_ORDER,
         ORDER_STATE_CHANGED,
         PAYMENT_IN_PROGRESS,
+        USE_COMBINED_ORDER_ID,
         ORDER_NOT_CANCELLABLE,
         NOT_REFUND_ORDER,
         RESOURCE_NOT_FOUND,

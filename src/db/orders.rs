@@ -35,6 +35,11 @@ pub struct OrderRow {
     pub cancel_time: Option<DateTime<Utc>>,
     pub actor_id: String,
     pub actor_kind: String,
+    /// A sub-order of a combined transaction: its parent (migration 0023) and its place (1..n).
+    pub parent_order_id: Option<String>,
+    pub sub_seq: Option<i16>,
+    /// A combined-transaction parent: no line items of its own; its sub-orders have them.
+    pub is_combined: bool,
 }
 
 /// A line item, every column (amounts in fen).
@@ -103,7 +108,8 @@ pub struct ResourceRow {
 /// Locks the customer's account row (`for no key update`: rows referencing the account can still be
 /// inserted meanwhile), so orders of one customer are created one at a time, then
 /// counts its new-purchase orders created at or after `minute_ago` and `day_start` (by the index
-/// on `(customer_id, create_time)`).
+/// on `(customer_id, create_time)`; a combined transaction counts once: its sub-orders are not
+/// top-level).
 pub async fn lock_and_count_recent(
     conn: &mut PgConnection,
     customer_id: &str,
@@ -117,7 +123,8 @@ pub async fn lock_and_count_recent(
     sqlx::query_as(
         "select count(*) filter (where create_time >= $2), count(*)
            from customer_order
-          where customer_id = $1 and order_type = 1 and create_time >= least($2, $3)",
+          where customer_id = $1 and order_type = 1 and create_time >= least($2, $3)
+            and parent_order_id is null",
     )
     .bind(customer_id)
     .bind(minute_ago)
@@ -132,9 +139,10 @@ pub async fn insert_order(conn: &mut PgConnection, o: &OrderRow) -> sqlx::Result
              manager_id, order_type, status, source_type, service_type_code, base_order_id,
              official_amount, discount_amount, payable, coupon, cash_coupon, card, cash, credit,
              discount_id, discount_type, is_auto_renew, create_time, payment_time,
-             pending_payment_end_time, cancel_time, actor_id, actor_kind)
+             pending_payment_end_time, cancel_time, actor_id, actor_kind, parent_order_id, sub_seq,
+             is_combined)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                 $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)",
+                 $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)",
     )
     .bind(&o.id)
     .bind(&o.customer_id)
@@ -164,6 +172,9 @@ pub async fn insert_order(conn: &mut PgConnection, o: &OrderRow) -> sqlx::Result
     .bind(o.cancel_time)
     .bind(&o.actor_id)
     .bind(&o.actor_kind)
+    .bind(&o.parent_order_id)
+    .bind(o.sub_seq)
+    .bind(o.is_combined)
     .execute(conn)
     .await?;
     Ok(())
@@ -305,6 +316,61 @@ pub async fn lines(
     Ok((total, rows))
 }
 
+/// The sub-orders of combined transactions `parent_ids`, by parent and item order.
+pub async fn sub_orders(
+    conn: &mut PgConnection,
+    parent_ids: &[String],
+) -> sqlx::Result<Vec<OrderRow>> {
+    sqlx::query_as(
+        "select * from customer_order where parent_order_id = any($1)
+          order by parent_order_id, sub_seq",
+    )
+    .bind(parent_ids)
+    .fetch_all(conn)
+    .await
+}
+
+/// A combined transaction's sub-orders locked for a state change, in item order; `Err` with
+/// SQLSTATE 55P03 when another transaction holds one.
+pub async fn lock_sub_orders_nowait(
+    conn: &mut PgConnection,
+    parent_id: &str,
+) -> sqlx::Result<Vec<OrderRow>> {
+    sqlx::query_as(
+        "select * from customer_order where parent_order_id = $1 order by sub_seq
+            for update nowait",
+    )
+    .bind(parent_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// The line items of a combined transaction's sub-orders (item order, then line order), one page.
+pub async fn combined_lines(
+    conn: &mut PgConnection,
+    parent_id: &str,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(i64, Vec<LineRow>)> {
+    let total: i64 = sqlx::query_scalar(
+        "select count(*) from order_line_item l join customer_order o on o.id = l.order_id
+          where o.parent_order_id = $1",
+    )
+    .bind(parent_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let rows = sqlx::query_as(
+        "select l.* from order_line_item l join customer_order o on o.id = l.order_id
+          where o.parent_order_id = $1 order by o.sub_seq, l.seq offset $2 limit $3",
+    )
+    .bind(parent_id)
+    .bind(offset)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok((total, rows))
+}
+
 /// Whose orders a list reads.
 #[derive(Debug, Clone)]
 pub enum OrderOwner {
@@ -338,6 +404,9 @@ fn push_order_filters<'a>(
         OrderOwner::Customer(id) => q.push(" where o.customer_id = ").push_bind(id),
         OrderOwner::Partner(id) => q.push(" where o.partner_id = ").push_bind(id),
     };
+    // Top-level orders only (the list indexes are partial on this): a combined transaction's
+    // sub-orders are shown inside their parent's `sub_order_infos`.
+    q.push(" and o.parent_order_id is null");
     if let Some(v) = &f.customer_id {
         q.push(" and o.customer_id = ").push_bind(v);
     }

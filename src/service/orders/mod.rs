@@ -3,6 +3,7 @@
 //! partners read their customers' orders. Resources, renewals and unsubscription are in
 //! `resources`, the time-driven renewal and expiry rule in `expiry`.
 
+pub mod combined;
 pub mod expiry;
 pub mod on_demand;
 pub mod pay;
@@ -86,29 +87,32 @@ pub(crate) fn association_type(c: &db::usage::ChargedCustomer) -> Option<i16> {
     c.association_type.as_deref().and_then(|t| t.parse().ok())
 }
 
-/// Creates an order in status 6 (pending payment) with its main line item, priced from the
-/// product's yearly/monthly price.
-pub async fn create(
-    app: &App,
-    caller: &CustomerCaller,
-    req: &NewOrder,
-) -> ApiResult<(OrderRow, Vec<LineRow>)> {
+/// Checks an item's period and copies; `prefix` names it in a combined body (`items[0].`).
+pub(crate) fn check_item(prefix: &str, req: &NewOrder) -> ApiResult<()> {
     if !rules::valid_period(req.period_type, req.period_num) {
         return Err(ApiError::invalid(
-            "period_num",
+            &format!("{prefix}period_num"),
             "must be 1–11 months (period_type 2) or 1–3 years (period_type 3)",
         ));
     }
     if !(1..=100).contains(&req.subscription_num) {
         return Err(ApiError::invalid(
-            "subscription_num",
+            &format!("{prefix}subscription_num"),
             "must be between 1 and 100",
         ));
     }
-    let at = app.now();
-    let mut tx = app.db.begin().await?;
+    Ok(())
+}
+
+/// Locks the customer's order creation and applies the per-minute and per-day limits.
+pub(crate) async fn creation_allowed(
+    conn: &mut PgConnection,
+    app: &App,
+    caller: &CustomerCaller,
+    at: DateTime<Utc>,
+) -> ApiResult<()> {
     let (last_minute, today) = db::orders::lock_and_count_recent(
-        &mut tx,
+        conn,
         &caller.account_id,
         at - Duration::seconds(60),
         crate::domain::performance::day_start(crate::domain::selling::business_date(at)),
@@ -129,10 +133,27 @@ pub async fn create(
             },
         ));
     }
-    let product = db::catalogue::find_product(&mut tx, &req.product_id)
+    Ok(())
+}
+
+/// A new order of one product in status 6 (pending payment) with its main line item, priced
+/// from the product's yearly/monthly price (not written). `prefix` names the item in errors.
+pub(crate) async fn priced(
+    conn: &mut PgConnection,
+    caller: &CustomerCaller,
+    req: &NewOrder,
+    who: &db::usage::ChargedCustomer,
+    id: String,
+    at: DateTime<Utc>,
+    prefix: &str,
+) -> ApiResult<(OrderRow, LineRow)> {
+    let product = db::catalogue::find_product(conn, &req.product_id)
         .await?
         .ok_or_else(|| {
-            ApiError::business(codes::PRODUCT_NOT_FOUND, "The product does not exist.")
+            ApiError::business(
+                codes::PRODUCT_NOT_FOUND,
+                format!("{prefix}The product does not exist."),
+            )
         })?;
     if product
         .region_code
@@ -141,28 +162,32 @@ pub async fn create(
     {
         return Err(ApiError::business(
             codes::PRODUCT_NOT_FOUND,
-            "The product is not sold in this region.",
+            format!("{prefix}The product is not sold in this region."),
         ));
     }
-    let price = db::catalogue::period_prices(&mut tx, &product.id)
+    let price = db::catalogue::period_prices(conn, &product.id)
         .await?
         .into_iter()
         .find(|p| p.period_type == req.period_type)
         .ok_or_else(|| {
             ApiError::business(
                 codes::PRODUCT_NOT_FOUND,
-                "The product has no price for this period_type.",
+                format!("{prefix}The product has no price for this period_type."),
             )
         })?;
     let official = rules::line_price(price.price, req.period_num, req.subscription_num)
-        .ok_or_else(|| ApiError::invalid("subscription_num", "the amount is too large"))?;
-    let who = association(&mut tx, &caller.account_id).await?;
+        .ok_or_else(|| {
+            ApiError::invalid(
+                &format!("{}subscription_num", field_prefix(prefix)),
+                "the amount is too large",
+            )
+        })?;
     let order = OrderRow {
-        id: rules::new_order_id(at),
+        id,
         customer_id: caller.account_id.clone(),
         partner_id: who.partner_id.clone(),
         distributor_id: who.distributor_id.clone(),
-        association_type: association_type(&who),
+        association_type: association_type(who),
         manager_id: who.manager_id.clone(),
         order_type: NEW,
         status: PENDING_PAYMENT,
@@ -197,25 +222,61 @@ pub async fn create(
         payable: official,
         ..Default::default()
     };
+    Ok((order, line))
+}
+
+/// `items[0]: ` (a message prefix) → `items[0].` (a field prefix).
+fn field_prefix(prefix: &str) -> String {
+    prefix
+        .strip_suffix(": ")
+        .map(|p| format!("{p}."))
+        .unwrap_or_default()
+}
+
+/// Creates an order in status 6 (pending payment) with its main line item, priced from the
+/// product's yearly/monthly price.
+pub async fn create(
+    app: &App,
+    caller: &CustomerCaller,
+    req: &NewOrder,
+) -> ApiResult<(OrderRow, Vec<LineRow>)> {
+    check_item("", req)?;
+    let at = app.now();
+    let mut tx = app.db.begin().await?;
+    creation_allowed(&mut tx, app, caller, at).await?;
+    let who = association(&mut tx, &caller.account_id).await?;
+    let (order, line) = priced(&mut tx, caller, req, &who, rules::new_order_id(at), at, "").await?;
     db::orders::insert_order(&mut tx, &order).await?;
     db::orders::insert_lines(&mut tx, std::slice::from_ref(&line)).await?;
     tx.commit().await?;
     Ok((order, vec![line]))
 }
 
-/// Cancels a pending order (status 6 only, else CBC.99005010).
+/// Cancels a pending order (status 6 only, else CBC.99005010). A combined transaction is
+/// cancelled by its parent's id, with all its sub-orders; a sub-order's id is CBC.99000089.
 pub async fn cancel(app: &App, caller: &CustomerCaller, order_id: &str) -> ApiResult<()> {
     let mut tx = app.db.begin().await?;
     let mut order = pay::lock_own_order(&mut tx, caller, order_id).await?;
-    if order.status != PENDING_PAYMENT {
+    combined::reject_sub_order(&order)?;
+    let mut subs = if order.is_combined {
+        db::orders::lock_sub_orders_nowait(&mut tx, &order.id)
+            .await
+            .map_err(busy)?
+    } else {
+        vec![]
+    };
+    if order.status != PENDING_PAYMENT || subs.iter().any(|s| s.status != PENDING_PAYMENT) {
         return Err(ApiError::business(
             codes::ORDER_NOT_CANCELLABLE,
             "The order's status does not allow cancellation.",
         ));
     }
-    order.status = CANCELLED;
-    order.cancel_time = Some(app.now());
-    db::orders::update_order(&mut tx, &order).await?;
+    let at = app.now();
+    for o in std::iter::once(&mut order).chain(subs.iter_mut()) {
+        o.status = CANCELLED;
+        o.cancel_time = Some(at);
+        db::orders::update_order(&mut tx, o).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -265,6 +326,15 @@ pub(crate) fn may_read(owner: &OrderOwner, order: &OrderRow) -> bool {
     }
 }
 
+/// A page of `list_customer_orders`: top-level orders (normal ones and combined-transaction
+/// parents) and the sub-orders of the parents among them.
+pub struct OrderPage {
+    pub total: i64,
+    pub orders: Vec<OrderRow>,
+    /// By parent, in item order.
+    pub sub_orders: Vec<OrderRow>,
+}
+
 /// `list_customer_orders`.
 pub async fn list(
     app: &App,
@@ -273,7 +343,7 @@ pub async fn list(
     filter: &OrderFilter,
     offset: i64,
     limit: i64,
-) -> ApiResult<(i64, Vec<OrderRow>)> {
+) -> ApiResult<OrderPage> {
     let mut conn = app.db.acquire().await?;
     let owner = reader(
         &mut conn,
@@ -282,7 +352,36 @@ pub async fn list(
         indirect_partner_id,
     )
     .await?;
-    Ok(db::orders::list_orders(&mut conn, &owner, filter, offset, limit).await?)
+    let (total, orders) = db::orders::list_orders(&mut conn, &owner, filter, offset, limit).await?;
+    let parents: Vec<String> = orders
+        .iter()
+        .filter(|o| o.is_combined)
+        .map(|o| o.id.clone())
+        .collect();
+    let sub_orders = if parents.is_empty() {
+        vec![]
+    } else {
+        db::orders::sub_orders(&mut conn, &parents).await?
+    };
+    Ok(OrderPage {
+        total,
+        orders,
+        sub_orders,
+    })
+}
+
+/// An order's line items, one page: a combined-transaction parent's are its sub-orders'.
+pub(crate) async fn order_lines(
+    conn: &mut PgConnection,
+    order: &OrderRow,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<(i64, Vec<LineRow>)> {
+    Ok(if order.is_combined {
+        db::orders::combined_lines(conn, &order.id, offset, limit).await?
+    } else {
+        db::orders::lines(conn, &order.id, offset, limit).await?
+    })
 }
 
 /// An order the caller may read (else CBC.30000010).
@@ -304,7 +403,19 @@ pub(crate) async fn readable_order(
     Ok(order)
 }
 
-/// `show_customer_order_details`: the order and one page of its line items.
+/// What `show_customer_order_details` shows.
+pub struct OrderDetails {
+    pub order: OrderRow,
+    /// Line items in all (for a combined-transaction parent: its sub-orders').
+    pub total: i64,
+    pub lines: Vec<LineRow>,
+    pub user_name: String,
+    /// A combined-transaction parent's sub-orders, in item order (else empty).
+    pub sub_orders: Vec<OrderRow>,
+}
+
+/// `show_customer_order_details`: the order and one page of its line items (a combined
+/// transaction's parent: its sub-orders and one page of their line items).
 pub async fn details(
     app: &App,
     caller: &Caller,
@@ -312,15 +423,26 @@ pub async fn details(
     indirect_partner_id: Option<&str>,
     offset: i64,
     limit: i64,
-) -> ApiResult<(OrderRow, i64, Vec<LineRow>, String)> {
+) -> ApiResult<OrderDetails> {
     let mut conn = app.db.acquire().await?;
     let order = readable_order(&mut conn, caller, order_id, None, indirect_partner_id).await?;
-    let (total, lines) = db::orders::lines(&mut conn, &order.id, offset, limit).await?;
+    let (total, lines) = order_lines(&mut conn, &order, offset, limit).await?;
+    let sub_orders = if order.is_combined {
+        db::orders::sub_orders(&mut conn, std::slice::from_ref(&order.id)).await?
+    } else {
+        vec![]
+    };
     let user_name = db::accounts::find_account(&mut conn, &order.customer_id)
         .await?
         .map(|a| a.login_name)
         .unwrap_or_default();
-    Ok((order, total, lines, user_name))
+    Ok(OrderDetails {
+        order,
+        total,
+        lines,
+        user_name,
+        sub_orders,
+    })
 }
 
 /// A coupon of the customer usable for an order.
@@ -342,7 +464,7 @@ pub async fn order_coupons(
 ) -> ApiResult<Vec<OrderCoupon>> {
     let mut conn = app.db.acquire().await?;
     let order = readable_order(&mut conn, caller, order_id, None, None).await?;
-    let (_, lines) = db::orders::lines(&mut conn, &order.id, 0, i64::MAX).await?;
+    let (_, lines) = order_lines(&mut conn, &order, 0, i64::MAX).await?;
     pay::usable_coupons(&mut conn, &order, &lines, app.now()).await
 }
 
@@ -364,7 +486,7 @@ pub async fn order_discounts(
 ) -> ApiResult<Vec<OrderDiscount>> {
     let mut conn = app.db.acquire().await?;
     let order = readable_order(&mut conn, caller, order_id, None, None).await?;
-    let (_, lines) = db::orders::lines(&mut conn, &order.id, 0, i64::MAX).await?;
+    let (_, lines) = order_lines(&mut conn, &order, 0, i64::MAX).await?;
     Ok(pay::discount_of(&mut conn, &order.customer_id)
         .await?
         .map(|(id, rate)| OrderDiscount {

@@ -133,7 +133,9 @@ pub struct Choice {
 }
 
 /// `pay_orders`: pays a pending order of the caller. A paid, cancelled or otherwise changed
-/// order is CBC.99003106; a payment already running on it CBC.99000088.
+/// order is CBC.99003106; a payment already running on it CBC.99000088. A combined
+/// transaction is paid by its parent's id (`combined::pay_subs`); a sub-order's id is
+/// CBC.99000089.
 pub async fn pay(
     app: &App,
     caller: &CustomerCaller,
@@ -144,6 +146,7 @@ pub async fn pay(
     db::usage::ensure_partitions(&mut *app.db.acquire().await?, &[bill_cycle(at)]).await?;
     let mut tx = app.db.begin().await?;
     let mut order = lock_own_order(&mut tx, caller, order_id).await?;
+    super::combined::reject_sub_order(&order)?;
     if order.status != PENDING_PAYMENT {
         return Err(ApiError::business(
             codes::ORDER_STATE_CHANGED,
@@ -155,6 +158,11 @@ pub async fn pay(
             codes::ORDER_STATE_CHANGED,
             "The order's payment window has ended.",
         ));
+    }
+    if order.is_combined {
+        super::combined::pay_subs(&mut tx, caller, &mut order, choice, at).await?;
+        tx.commit().await?;
+        return Ok(());
     }
     let (_, mut lines) = db::orders::lines(&mut tx, &order.id, 0, i64::MAX).await?;
     super::resources::prepare(&mut tx, &order, &mut lines, at).await?;
@@ -288,8 +296,15 @@ pub(crate) async fn settle(
         l.cash = split.cash;
         l.credit = split.credit;
         l.fee_record_id = Some(fee_id.clone());
+        // Trade id: the line's own order (a combined transaction's sub-order).
         fees.push(fee_row(
-            &customer, &order.id, l, &who, &fee_id, bill_type, at,
+            &customer,
+            &l.order_id,
+            l,
+            &who,
+            &fee_id,
+            bill_type,
+            at,
         ));
     }
     ledger::write_planned(conn, &planned, &locked).await?;

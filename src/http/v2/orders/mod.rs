@@ -126,12 +126,76 @@ pub struct CustomerOrderV3 {
     /// Extension: who created it (`customer` or `partner`), and its id.
     pub actor_kind: String,
     pub actor_id: String,
+    /// Extension: the combined transaction this order is a sub-order of (pay or cancel that id;
+    /// this one's gets CBC.99000089).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_order_id: Option<String>,
+    /// A combined-transaction order's sub-orders, in item order (`SubCustomerOrderV2` in the
+    /// list, `SubCustomerOrderV3` in the details); absent for a normal order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_order_infos: Option<Vec<SubCustomerOrderV3>>,
 }
 
+/// A sub-order of a combined transaction (`SubCustomerOrderV3`; the list's `SubCustomerOrderV2`
+/// is the same without `user_name` and `pending_payment_end_time`). Each is an ordinary order
+/// with its own line items and resources.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubCustomerOrderV3 {
+    pub order_id: String,
+    pub customer_id: String,
+    pub service_type_code: String,
+    pub service_type_name: String,
+    pub source_type: i16,
+    pub status: i16,
+    pub order_type: i16,
+    #[schema(value_type = f64)]
+    pub amount_after_discount: YuanNumber,
+    #[schema(value_type = f64)]
+    pub official_amount: YuanNumber,
+    pub measure_id: i32,
+    pub create_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_time: Option<String>,
+    pub currency: String,
+    pub amount_info: AmountInfomationV2,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_payment_end_time: Option<String>,
+}
+
+fn sub_order_view(
+    o: &OrderRow,
+    names: &HashMap<String, String>,
+    user_name: Option<String>,
+) -> SubCustomerOrderV3 {
+    let v = order_view(o, names, user_name, &[]);
+    SubCustomerOrderV3 {
+        order_id: v.order_id,
+        customer_id: v.customer_id,
+        service_type_code: v.service_type_code,
+        service_type_name: v.service_type_name,
+        source_type: v.source_type,
+        status: v.status,
+        order_type: v.order_type,
+        amount_after_discount: v.amount_after_discount,
+        official_amount: v.official_amount,
+        measure_id: v.measure_id,
+        create_time: v.create_time,
+        payment_time: v.payment_time,
+        currency: v.currency,
+        amount_info: v.amount_info,
+        user_name: v.user_name,
+        pending_payment_end_time: v.pending_payment_end_time,
+    }
+}
+
+/// The view of `o`; `subs` holds (at least) its sub-orders when it is a combined transaction.
 fn order_view(
     o: &OrderRow,
     names: &HashMap<String, String>,
     user_name: Option<String>,
+    subs: &[OrderRow],
 ) -> CustomerOrderV3 {
     CustomerOrderV3 {
         order_id: o.id.clone(),
@@ -161,9 +225,16 @@ fn order_view(
         } else {
             None
         },
+        sub_order_infos: o.is_combined.then(|| {
+            subs.iter()
+                .filter(|s| s.parent_order_id.as_deref() == Some(o.id.as_str()))
+                .map(|s| sub_order_view(s, names, user_name.clone()))
+                .collect()
+        }),
         user_name,
         actor_kind: o.actor_kind.clone(),
         actor_id: o.actor_id.clone(),
+        parent_order_id: o.parent_order_id.clone(),
     }
 }
 
@@ -251,8 +322,9 @@ fn line_view(l: &LineRow, names: &HashMap<String, String>) -> OrderLineItemEntit
 // ---------------------------------------------------------------------------------------------
 // Create (extension)
 
+/// One product of an order.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct CreateCustomerOrderReq {
+pub struct CreateCustomerOrderItem {
     pub product_id: String,
     pub region_code: String,
     /// 2 month, 3 year.
@@ -265,15 +337,74 @@ pub struct CreateCustomerOrderReq {
     pub is_auto_renew: Option<bool>,
 }
 
+/// Either one product (the fields of `CreateCustomerOrderItem` at the top level: an ordinary
+/// order), or `items` alone: 2–10 products bought as one combined transaction (合并交易).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateCustomerOrderReq {
+    /// Required without `items`.
+    pub product_id: Option<String>,
+    /// Required without `items`.
+    pub region_code: Option<String>,
+    /// Required without `items`: 2 month, 3 year.
+    pub period_type: Option<i16>,
+    /// Required without `items`: months 1–11 or years 1–3.
+    pub period_num: Option<i32>,
+    /// Required without `items`: 1–100 copies.
+    pub subscription_num: Option<i32>,
+    /// Renew automatically at expiry (default false).
+    pub is_auto_renew: Option<bool>,
+    /// A combined transaction: 2–10 products, each with the fields above; then none of them may
+    /// be given at the top level (`CBC.0100`).
+    pub items: Option<Vec<CreateCustomerOrderItem>>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreateCustomerOrderResponse {
+    /// The order id (of a combined transaction: the parent's, which is paid or cancelled).
     pub order_id: String,
+    /// The order; a combined transaction's lists its sub-orders in `sub_order_infos`.
     pub order_info: CustomerOrderV3,
+    /// Its line items (a combined transaction's: those of its sub-orders, each naming its
+    /// sub-order in `order_id`).
     pub order_line_items: Vec<OrderLineItemEntityV2>,
 }
 
+fn missing(field: &str) -> ApiError {
+    ApiError::invalid(field, format!("missing field `{field}`"))
+}
+
+/// An item checked for the shape rules of the route (`prefix` names it within `items`).
+fn new_order(prefix: &str, item: CreateCustomerOrderItem) -> ApiResult<NewOrder> {
+    if item.product_id.is_empty() || item.region_code.is_empty() {
+        return Err(ApiError::invalid(
+            &format!("{prefix}product_id"),
+            "product_id and region_code are required",
+        ));
+    }
+    max_len(&format!("{prefix}product_id"), Some(&item.product_id), 64)?;
+    max_len(&format!("{prefix}region_code"), Some(&item.region_code), 64)?;
+    if !matches!(item.period_type, 2 | 3) {
+        return Err(ApiError::invalid(
+            &format!("{prefix}period_type"),
+            "must be 2 (month) or 3 (year)",
+        ));
+    }
+    Ok(NewOrder {
+        product_id: item.product_id,
+        region_code: item.region_code,
+        period_type: item.period_type,
+        period_num: item.period_num,
+        subscription_num: item.subscription_num,
+        is_auto_renew: item.is_auto_renew.unwrap_or(false),
+    })
+}
+
 /// Extension: the customer (or a partner with its assume-role token) orders a yearly/monthly
-/// product; the order waits for payment (status 6) priced from the catalogue.
+/// product; the order waits for payment (status 6) priced from the catalogue. With `items`
+/// (2–10 products) it is one combined transaction: a parent order (its own id, amounts = the sum
+/// of its sub-orders, the first item's `service_type_code`) and one sub-order per item, all in
+/// status 6; the parent's id is paid or cancelled, a sub-order's gets `CBC.99000089`. `items`
+/// empty, with 1 or more than 10 products, or mixed with top-level product fields: `CBC.0100`.
 #[utoipa::path(post, path = "/v2/orders/customer-orders", tag = "orders",
     request_body = CreateCustomerOrderReq,
     responses((status = 201, body = CreateCustomerOrderResponse), (status = "4XX", body = ErrorBody)),
@@ -284,44 +415,60 @@ pub async fn create_customer_order(
     headers: HeaderMap,
     ApiJson(req): ApiJson<CreateCustomerOrderReq>,
 ) -> ApiResult<(StatusCode, Json<CreateCustomerOrderResponse>)> {
-    if req.product_id.is_empty() || req.region_code.is_empty() {
-        return Err(ApiError::invalid(
-            "product_id",
-            "product_id and region_code are required",
-        ));
-    }
-    max_len("product_id", Some(&req.product_id), 64)?;
-    max_len("region_code", Some(&req.region_code), 64)?;
-    if !matches!(req.period_type, 2 | 3) {
-        return Err(ApiError::invalid(
-            "period_type",
-            "must be 2 (month) or 3 (year)",
-        ));
-    }
-    let (order, lines) = orders::create(
-        &app,
-        &caller,
-        &NewOrder {
-            product_id: req.product_id,
-            region_code: req.region_code,
-            period_type: req.period_type,
-            period_num: req.period_num,
-            subscription_num: req.subscription_num,
-            is_auto_renew: req.is_auto_renew.unwrap_or(false),
-        },
-    )
-    .await?;
-    let names = orders::names(
-        &app,
-        vec![order.service_type_code.clone()],
-        english(&headers),
-    )
-    .await?;
+    let (order, subs, lines) = match req.items {
+        Some(items) => {
+            if req.product_id.is_some()
+                || req.region_code.is_some()
+                || req.period_type.is_some()
+                || req.period_num.is_some()
+                || req.subscription_num.is_some()
+                || req.is_auto_renew.is_some()
+            {
+                return Err(ApiError::invalid(
+                    "items",
+                    "cannot be combined with product fields at the top level",
+                ));
+            }
+            let range = orders::combined::MIN_ITEMS..=orders::combined::MAX_ITEMS;
+            if !range.contains(&items.len()) {
+                return Err(ApiError::invalid(
+                    "items",
+                    format!("must hold {} to {} products", range.start(), range.end()),
+                ));
+            }
+            let items = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| new_order(&format!("items[{i}]."), item))
+                .collect::<ApiResult<Vec<_>>>()?;
+            let (parent, subs) = orders::combined::create(&app, &caller, &items).await?;
+            let lines: Vec<LineRow> = subs.iter().flat_map(|(_, l)| l.iter().cloned()).collect();
+            let subs: Vec<OrderRow> = subs.into_iter().map(|(o, _)| o).collect();
+            (parent, subs, lines)
+        }
+        None => {
+            let item = CreateCustomerOrderItem {
+                product_id: req.product_id.ok_or_else(|| missing("product_id"))?,
+                region_code: req.region_code.ok_or_else(|| missing("region_code"))?,
+                period_type: req.period_type.ok_or_else(|| missing("period_type"))?,
+                period_num: req.period_num.ok_or_else(|| missing("period_num"))?,
+                subscription_num: req
+                    .subscription_num
+                    .ok_or_else(|| missing("subscription_num"))?,
+                is_auto_renew: req.is_auto_renew,
+            };
+            let (order, lines) = orders::create(&app, &caller, &new_order("", item)?).await?;
+            (order, vec![], lines)
+        }
+    };
+    let mut codes = vec![order.service_type_code.clone()];
+    codes.extend(subs.iter().map(|o| o.service_type_code.clone()));
+    let names = orders::names(&app, codes, english(&headers)).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreateCustomerOrderResponse {
             order_id: order.id.clone(),
-            order_info: order_view(&order, &names, Some(caller.login_name.clone())),
+            order_info: order_view(&order, &names, Some(caller.login_name.clone()), &subs),
             order_line_items: lines.iter().map(|l| line_view(l, &names)).collect(),
         }),
     ))
@@ -452,20 +599,32 @@ pub async fn list_customer_orders(
     };
     let indirect = given(q.indirect_partner_id);
     // Orders paid for enterprise sub-accounts: none exist here.
-    let (total, rows) = if sub_customer {
-        (0, vec![])
+    let page = if sub_customer {
+        orders::OrderPage {
+            total: 0,
+            orders: vec![],
+            sub_orders: vec![],
+        }
     } else {
         orders::list(&app, &caller, indirect.as_deref(), &filter, offset, limit).await?
     };
     let names = orders::names(
         &app,
-        rows.iter().map(|o| o.service_type_code.clone()).collect(),
+        page.orders
+            .iter()
+            .chain(&page.sub_orders)
+            .map(|o| o.service_type_code.clone())
+            .collect(),
         english(&headers),
     )
     .await?;
     Ok(Json(ListCustomerOrdersResponse {
-        total_count: total,
-        order_infos: rows.iter().map(|o| order_view(o, &names, None)).collect(),
+        total_count: page.total,
+        order_infos: page
+            .orders
+            .iter()
+            .map(|o| order_view(o, &names, None, &page.sub_orders))
+            .collect(),
     }))
 }
 
@@ -502,15 +661,15 @@ pub async fn show_customer_order_details(
 ) -> ApiResult<Json<ShowCustomerOrderDetailsResponse>> {
     let (offset, limit) = paging(q.offset, q.limit, 100)?;
     let indirect = given(q.indirect_partner_id);
-    let (order, total, lines, user) =
-        orders::details(&app, &caller, &order_id, indirect.as_deref(), offset, limit).await?;
-    let mut codes = vec![order.service_type_code.clone()];
-    codes.extend(lines.iter().map(|l| l.service_type_code.clone()));
+    let d = orders::details(&app, &caller, &order_id, indirect.as_deref(), offset, limit).await?;
+    let mut codes = vec![d.order.service_type_code.clone()];
+    codes.extend(d.lines.iter().map(|l| l.service_type_code.clone()));
+    codes.extend(d.sub_orders.iter().map(|o| o.service_type_code.clone()));
     let names = orders::names(&app, codes, english(&headers)).await?;
     Ok(Json(ShowCustomerOrderDetailsResponse {
-        total_count: total,
-        order_info: order_view(&order, &names, Some(user)),
-        order_line_items: lines.iter().map(|l| line_view(l, &names)).collect(),
+        total_count: d.total,
+        order_info: order_view(&d.order, &names, Some(d.user_name), &d.sub_orders),
+        order_line_items: d.lines.iter().map(|l| line_view(l, &names)).collect(),
     }))
 }
 
@@ -714,7 +873,10 @@ fn yes_no(field: &str, v: &str) -> Result<bool, ApiError> {
 }
 
 /// Pays a pending order: the chosen coupons, the discount, then the balance (cards, cash, own
-/// credit). Empty 200 body.
+/// credit). Empty 200 body. A combined transaction is paid by its parent's id: all its
+/// sub-orders in one payment (the coupons must apply to every line item; one fee record and one
+/// resource per line, each sub-order its trade id), all completed together. A sub-order's id:
+/// 400 `CBC.99000089` (use the combined-transaction id).
 #[utoipa::path(post, path = "/v3/orders/customer-orders/pay", tag = "orders",
     request_body = PayCustomerOrderV3Req,
     responses((status = 200, description = "Paid (empty body)"), (status = "4XX", body = ErrorBody)),
@@ -766,7 +928,9 @@ pub struct CancelCustomerOrderReq {
     pub order_id: String,
 }
 
-/// Cancels a pending order (status 6 only, else CBC.99005010). Empty 200 body.
+/// Cancels a pending order (status 6 only, else CBC.99005010). Empty 200 body. A combined
+/// transaction is cancelled by its parent's id, with all its sub-orders; a sub-order's id:
+/// 400 `CBC.99000089` (use the combined-transaction id).
 #[utoipa::path(put, path = "/v2/orders/customer-orders/cancel", tag = "orders",
     request_body = CancelCustomerOrderReq,
     responses((status = 200, description = "Cancelled (empty body)"), (status = "4XX", body = ErrorBody)),
