@@ -3,6 +3,7 @@
 //! partners read their customers' orders. Resources, renewals and unsubscription are in
 //! `resources`, the time-driven renewal and expiry rule in `expiry`.
 
+pub mod capacity;
 pub mod expiry;
 pub mod on_demand;
 pub mod pay;
@@ -144,6 +145,7 @@ pub async fn create(
             "The product is not sold in this region.",
         ));
     }
+    capacity::require_tax_rate(&product)?;
     let price = db::catalogue::period_prices(&mut tx, &product.id)
         .await?
         .into_iter()

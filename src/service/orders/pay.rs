@@ -157,6 +157,7 @@ pub async fn pay(
         ));
     }
     let (_, mut lines) = db::orders::lines(&mut tx, &order.id, 0, i64::MAX).await?;
+    super::capacity::check_payable(&mut tx, &order, &lines).await?;
     super::resources::prepare(&mut tx, &order, &mut lines, at).await?;
     settle(&mut tx, &mut order, &mut lines, choice, at).await?;
     super::resources::provision(

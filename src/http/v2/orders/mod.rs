@@ -274,6 +274,7 @@ pub struct CreateCustomerOrderResponse {
 
 /// Extension: the customer (or a partner with its assume-role token) orders a yearly/monthly
 /// product; the order waits for payment (status 6) priced from the catalogue.
+/// A product without a tax rate is `400 CBC.99006093`.
 #[utoipa::path(post, path = "/v2/orders/customer-orders", tag = "orders",
     request_body = CreateCustomerOrderReq,
     responses((status = 201, body = CreateCustomerOrderResponse), (status = "4XX", body = ErrorBody)),
@@ -714,7 +715,10 @@ fn yes_no(field: &str, v: &str) -> Result<bool, ApiError> {
 }
 
 /// Pays a pending order: the chosen coupons, the discount, then the balance (cards, cash, own
-/// credit). Empty 200 body.
+/// credit). Empty 200 body. A line item's product without a tax rate is `400 CBC.99006093`; a new
+/// order's copies beyond a product's capacity left in its region (admin
+/// `/admin/v1/products/{id}/capacities`) `400 CBC.99003141` with `error_details` (one per short
+/// product, `id` = product id); nothing moves on either.
 #[utoipa::path(post, path = "/v3/orders/customer-orders/pay", tag = "orders",
     request_body = PayCustomerOrderV3Req,
     responses((status = 200, description = "Paid (empty body)"), (status = "4XX", body = ErrorBody)),
