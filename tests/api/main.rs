@@ -28,6 +28,7 @@ mod money_out;
 mod money_out_bills;
 mod orders;
 mod orders_assume_role;
+mod orders_capacity;
 mod orders_resources;
 mod orders_sandbox;
 mod organisation;
