@@ -224,6 +224,11 @@ pub mod codes {
     pub const TOO_FREQUENT: &str = "CBC.99008040";
     /// More orders created in one UTC+8 day than `orders.max_orders_per_day`.
     pub const DAILY_ORDER_LIMIT: &str = "CBC.99008056";
+    /// The copies paid for exceed a product's capacity left in a region (`error_details` lists
+    /// each short product).
+    pub const CAPACITY_INSUFFICIENT: &str = "CBC.99003141";
+    /// The product has no tax rate (it cannot be ordered or paid).
+    pub const NO_TAX_RATE: &str = "CBC.99006093";
 
     /// Every business code above (to rebuild a stored error on an idempotent replay).
     pub const ALL: &[&str] = &[
@@ -325,6 +330,8 @@ pub mod codes {
         RENEWAL_PERIOD_NOT_FOUND,
         TOO_FREQUENT,
         DAILY_ORDER_LIMIT,
+        CAPACITY_INSUFFICIENT,
+        NO_TAX_RATE,
     ];
 }
 
@@ -334,6 +341,18 @@ pub struct ApiError {
     pub message: Cow<'static, str>,
     /// The cause of an internal error; logged, never sent.
     pub source: Option<anyhow::Error>,
+    /// `error_details` of the body (the SDK's `ErrorDetail`), e.g. what is short for
+    /// CBC.99003141; empty: not sent.
+    pub details: Vec<ErrorDetail>,
+}
+
+/// One item of an error body's `error_details` (the SDK's `ErrorDetail`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErrorDetail {
+    /// What the detail is about (e.g. a product id).
+    pub id: String,
+    pub error_code: String,
+    pub error_msg: String,
 }
 
 /// What the error-envelope middleware needs to build the body; carried as a response extension.
@@ -341,6 +360,7 @@ pub struct ApiError {
 pub struct ErrorBody {
     pub code: Cow<'static, str>,
     pub message: String,
+    pub details: Vec<ErrorDetail>,
 }
 
 impl ApiError {
@@ -349,7 +369,14 @@ impl ApiError {
             code,
             message: message.into(),
             source: None,
+            details: Vec::new(),
         }
+    }
+
+    /// The same error with `error_details` in its body.
+    pub fn with_details(mut self, details: Vec<ErrorDetail>) -> Self {
+        self.details = details;
+        self
     }
 
     /// 400 CBC.0100 naming the offending field.
@@ -373,6 +400,7 @@ impl ApiError {
             code: Code::Internal,
             message: "Internal server error.".into(),
             source: Some(source.into()),
+            details: Vec::new(),
         }
     }
 }
@@ -413,10 +441,11 @@ impl IntoResponse for ApiError {
         if let Some(source) = &self.source {
             tracing::error!(error = ?source, "internal error");
         }
-        error_response(
+        error_response_with_details(
             self.code.status(),
             self.code.as_str(),
             self.message.into_owned(),
+            self.details,
         )
     }
 }
@@ -427,10 +456,27 @@ pub fn error_response(
     code: impl Into<Cow<'static, str>>,
     message: String,
 ) -> Response {
+    error_response_with_details(status, code, message, Vec::new())
+}
+
+/// [`error_response`] with `error_details` (sent only when not empty).
+pub fn error_response_with_details(
+    status: StatusCode,
+    code: impl Into<Cow<'static, str>>,
+    message: String,
+    details: Vec<ErrorDetail>,
+) -> Response {
     let code = code.into();
-    let body = serde_json::json!({ "error_code": code, "error_msg": message });
+    let mut body = serde_json::json!({ "error_code": code, "error_msg": message });
+    if !details.is_empty() {
+        body["error_details"] = serde_json::json!(details);
+    }
     let mut resp = (status, axum::Json(body)).into_response();
-    resp.extensions_mut().insert(ErrorBody { code, message });
+    resp.extensions_mut().insert(ErrorBody {
+        code,
+        message,
+        details,
+    });
     resp
 }
 

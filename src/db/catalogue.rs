@@ -76,6 +76,8 @@ pub struct ProductRow {
     pub resource_type_code: Option<String>,
     pub region_code: Option<String>,
     pub resource_spec: Option<String>,
+    /// E.g. 0.06; `None`: no tax rate (orders of it are refused with CBC.99006093).
+    pub tax_rate: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -520,7 +522,7 @@ pub async fn put_conversion(
 // Products and prices
 
 const PRODUCT_COLS: &str = "select id, cloud_service_type, name, created_at, resource_type_code, \
-     region_code, resource_spec from product";
+     region_code, resource_spec, tax_rate from product";
 
 pub async fn find_product(conn: &mut PgConnection, id: &str) -> sqlx::Result<Option<ProductRow>> {
     sqlx::query_as::<_, ProductRow>(&format!("{PRODUCT_COLS} where id = $1"))
@@ -537,7 +539,7 @@ pub async fn list_products(
     count_and_page(
         conn,
         "select id, cloud_service_type, name, created_at, resource_type_code, region_code, \
-         resource_spec ",
+         resource_spec, tax_rate ",
         |b| {
             b.push("from product");
         },
@@ -580,11 +582,11 @@ pub async fn put_product(
 ) -> sqlx::Result<bool> {
     let sql = if update {
         "update product set cloud_service_type = $2, name = $3, resource_type_code = $5,
-                region_code = $6, resource_spec = $7 where id = $1"
+                region_code = $6, resource_spec = $7, tax_rate = $8 where id = $1"
     } else {
         "insert into product (id, cloud_service_type, name, created_at, resource_type_code,
-                              region_code, resource_spec)
-         values ($1, $2, $3, $4, $5, $6, $7) on conflict (id) do nothing"
+                              region_code, resource_spec, tax_rate)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (id) do nothing"
     };
     let done = sqlx::query(sql)
         .bind(&p.id)
@@ -594,6 +596,7 @@ pub async fn put_product(
         .bind(&p.resource_type_code)
         .bind(&p.region_code)
         .bind(&p.resource_spec)
+        .bind(p.tax_rate)
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -688,4 +691,102 @@ pub async fn replace_period_prices(
     });
     b.build().execute(conn).await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capacities (per product and region; no row: unlimited)
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CapacityRow {
+    pub product_id: String,
+    pub region_code: String,
+    pub capacity: i64,
+    pub updated_at: DateTime<Utc>,
+    /// Copies (`subscription_num`) of live resources of the product in the region.
+    pub used: i64,
+}
+
+const CAPACITY_COLS: &str = "select c.product_id, c.region_code, c.capacity, c.updated_at,
+        coalesce((select sum(r.subscription_num) from order_resource r
+                   where r.product_id = c.product_id and r.region_code = c.region_code
+                     and r.status <> 3), 0)::bigint as used
+   from product_capacity c";
+
+/// Sets a product's capacity in a region.
+pub async fn put_capacity(
+    conn: &mut PgConnection,
+    product_id: &str,
+    region_code: &str,
+    capacity: i64,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into product_capacity (product_id, region_code, capacity, updated_at)
+         values ($1, $2, $3, $4)
+         on conflict (product_id, region_code)
+         do update set capacity = excluded.capacity, updated_at = excluded.updated_at",
+    )
+    .bind(product_id)
+    .bind(region_code)
+    .bind(capacity)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes a product's capacity in a region (unlimited again); `false` when there was none.
+pub async fn delete_capacity(
+    conn: &mut PgConnection,
+    product_id: &str,
+    region_code: &str,
+) -> sqlx::Result<bool> {
+    let done =
+        sqlx::query("delete from product_capacity where product_id = $1 and region_code = $2")
+            .bind(product_id)
+            .bind(region_code)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A product's capacities, by region, with the copies in use.
+pub async fn capacities(
+    conn: &mut PgConnection,
+    product_id: &str,
+) -> sqlx::Result<Vec<CapacityRow>> {
+    sqlx::query_as::<_, CapacityRow>(&format!(
+        "{CAPACITY_COLS} where c.product_id = $1 order by c.region_code"
+    ))
+    .bind(product_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Locks the capacity row of `(product, region)` (waiting for a concurrent payment holding it)
+/// and then reads the copies in use — a separate statement, so under READ COMMITTED it sees what
+/// the payment that held the lock committed. `None`: no capacity (unlimited).
+pub async fn lock_capacity(
+    conn: &mut PgConnection,
+    product_id: &str,
+    region_code: &str,
+) -> sqlx::Result<Option<CapacityRow>> {
+    let locked: Option<String> = sqlx::query_scalar(
+        "select product_id from product_capacity where product_id = $1 and region_code = $2
+            for update",
+    )
+    .bind(product_id)
+    .bind(region_code)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if locked.is_none() {
+        return Ok(None);
+    }
+    sqlx::query_as::<_, CapacityRow>(&format!(
+        "{CAPACITY_COLS} where c.product_id = $1 and c.region_code = $2"
+    ))
+    .bind(product_id)
+    .bind(region_code)
+    .fetch_optional(conn)
+    .await
 }

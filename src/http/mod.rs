@@ -46,6 +46,18 @@ pub struct ErrorBody {
     pub error_code: String,
     pub error_msg: String,
     pub request_id: Option<String>,
+    /// Only some errors: what is short, one item per product for CBC.99003141 (`pay_orders`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_details: Option<Vec<ErrorDetailBody>>,
+}
+
+/// One item of `error_details` (the SDK's `ErrorDetail`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetailBody {
+    /// What the item is about (for CBC.99003141 the product id).
+    pub id: String,
+    pub error_code: String,
+    pub error_msg: String,
 }
 
 struct SecuritySchemes;
@@ -79,7 +91,7 @@ impl Modify for SecuritySchemes {
         description = "Partner sales platform API, compatible with the Huawei Cloud BSS partner API (/v2) and its official SDKs."
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, ErrorDetailBody)),
     tags(
         (name = "customers", description = "Sub-customers of a partner"),
         (name = "partners", description = "Resellers of a distributor"),
@@ -243,6 +255,11 @@ fn admin_routes() -> OpenApiRouter<AppState> {
             admin::catalogue::show_product,
             admin::catalogue::update_product
         ))
+        .routes(routes!(
+            admin::catalogue::put_capacity,
+            admin::catalogue::delete_capacity
+        ))
+        .routes(routes!(admin::catalogue::list_capacities))
         .routes(routes!(
             admin::catalogue::create_service_type,
             admin::catalogue::list_service_types
@@ -453,6 +470,11 @@ async fn error_envelope(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
+    let details = resp
+        .extensions()
+        .get::<ErrorMarker>()
+        .map(|m| m.details.clone())
+        .unwrap_or_default();
     let (code, message): (std::borrow::Cow<'static, str>, String) = match resp
         .extensions()
         .get::<ErrorMarker>()
@@ -478,18 +500,25 @@ async fn error_envelope(req: Request, next: Next) -> Response {
         },
     };
     let (mut parts, _) = resp.into_parts();
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "error_code": code,
         "error_msg": message,
         "request_id": request_id,
     });
+    if !details.is_empty() {
+        body["error_details"] = serde_json::json!(details);
+    }
     parts.headers.insert(
         axum::http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=UTF-8"),
     );
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     let mut out = Response::from_parts(parts, Body::from(body.to_string()));
-    out.extensions_mut().insert(ErrorMarker { code, message });
+    out.extensions_mut().insert(ErrorMarker {
+        code,
+        message,
+        details,
+    });
     out.into_response()
 }
 

@@ -314,7 +314,13 @@ pub struct ProductInput {
     /// `None`: keep (update) / none (create).
     pub on_demand_prices: Option<Vec<OnDemandPriceInput>>,
     pub period_prices: Option<Vec<PeriodPriceInput>>,
+    /// `None`: [`DEFAULT_TAX_RATE`] (create) / keep (update); `Some(None)`: no tax rate.
+    pub tax_rate: Option<Option<Decimal>>,
 }
+
+/// The tax rate of a product registered without one named: the 6 % VAT of cloud services (also
+/// what migration 0024 gave existing products).
+pub const DEFAULT_TAX_RATE: Decimal = Decimal::from_parts(6, 0, 0, false, 2);
 
 pub struct OnDemandPriceInput {
     pub usage_type: String,
@@ -444,14 +450,14 @@ pub async fn put_product(app: &App, p: ProductInput, update: bool) -> ApiResult<
             }
         }
     }
-    let created_at = match update {
+    let (created_at, tax_rate) = match update {
         true => {
-            db::catalogue::find_product(&mut tx, &p.id)
+            let old = db::catalogue::find_product(&mut tx, &p.id)
                 .await?
-                .ok_or_else(|| not_found("product", &p.id))?
-                .created_at
+                .ok_or_else(|| not_found("product", &p.id))?;
+            (old.created_at, p.tax_rate.unwrap_or(old.tax_rate))
         }
-        false => app.now(),
+        false => (app.now(), p.tax_rate.unwrap_or(Some(DEFAULT_TAX_RATE))),
     };
     let row = ProductRow {
         id: p.id.clone(),
@@ -461,6 +467,7 @@ pub async fn put_product(app: &App, p: ProductInput, update: bool) -> ApiResult<
         resource_type_code: p.resource_type_code,
         region_code: p.region_code,
         resource_spec: p.resource_spec,
+        tax_rate,
     };
     match db::catalogue::put_product(&mut tx, &row, update).await {
         Ok(true) => {}
@@ -532,6 +539,75 @@ pub async fn list_products(
 ) -> ApiResult<(i64, Vec<ProductRow>)> {
     let mut conn = app.db.acquire().await?;
     Ok(db::catalogue::list_products(&mut conn, offset, limit).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capacities: copies of a product that may be live in a region (no capacity: unlimited);
+// `pay_orders` refuses what exceeds the capacity left with CBC.99003141.
+
+/// The product a capacity is set on, sold in `region_code` (a product with a region is sold
+/// only there).
+async fn capacity_product(
+    conn: &mut PgConnection,
+    product_id: &str,
+    region_code: &str,
+) -> ApiResult<ProductRow> {
+    let p = db::catalogue::find_product(conn, product_id)
+        .await?
+        .ok_or_else(|| not_found("product", product_id))?;
+    if p.region_code.as_deref().is_some_and(|r| r != region_code) {
+        return Err(ApiError::invalid(
+            "region_code",
+            format!(
+                "the product {product_id} is sold only in {}",
+                p.region_code.as_deref().unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(p)
+}
+
+/// Sets a product's capacity in a region; answers it with the copies in use.
+pub async fn put_capacity(
+    app: &App,
+    product_id: &str,
+    region_code: &str,
+    capacity: i64,
+) -> ApiResult<db::catalogue::CapacityRow> {
+    let mut tx = app.db.begin().await?;
+    capacity_product(&mut tx, product_id, region_code).await?;
+    db::catalogue::put_capacity(&mut tx, product_id, region_code, capacity, app.now()).await?;
+    let row = db::catalogue::lock_capacity(&mut tx, product_id, region_code)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("capacity vanished")))?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Removes a product's capacity in a region (unlimited again); none set: CBC.0100.
+pub async fn delete_capacity(app: &App, product_id: &str, region_code: &str) -> ApiResult<()> {
+    let mut tx = app.db.begin().await?;
+    capacity_product(&mut tx, product_id, region_code).await?;
+    if !db::catalogue::delete_capacity(&mut tx, product_id, region_code).await? {
+        return Err(ApiError::invalid(
+            "region_code",
+            format!("the product {product_id} has no capacity in {region_code}"),
+        ));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A product's capacities by region with the copies in use.
+pub async fn list_capacities(
+    app: &App,
+    product_id: &str,
+) -> ApiResult<Vec<db::catalogue::CapacityRow>> {
+    let mut conn = app.db.acquire().await?;
+    db::catalogue::find_product(&mut conn, product_id)
+        .await?
+        .ok_or_else(|| not_found("product", product_id))?;
+    Ok(db::catalogue::capacities(&mut conn, product_id).await?)
 }
 
 // ---------------------------------------------------------------------------------------------

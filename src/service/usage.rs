@@ -135,7 +135,7 @@ pub async fn ingest(app: &App, records: &[UsageRecord]) -> ApiResult<Vec<Outcome
     // must not be held while the batch runs).
     let cycles: Vec<NaiveDate> = unique(rated.iter().map(|r| r.fee.cycle));
     db::usage::ensure_partitions(&mut conn, &cycles).await?;
-    drop(conn);
+    conn.settle().await?;
 
     // 4. The charge: dedup, journals, fee records and sums in one transaction.
     let charged = charge(app, &mut rated, now).await?;
@@ -495,4 +495,13 @@ mod tests {
         assert_eq!(cycle_of_fee_id("nope"), None);
         assert_eq!(cycle_of_fee_id("2026xx0123456789abcdef0123456789"), None);
     }
+}
+
+/// The fee-record partitions of `cycles`, created (if missing) and committed before the caller's
+/// transaction uses them: outside it, so a new partition's lock is not held while it runs.
+pub(crate) async fn ensure_partitions(app: &App, cycles: &[NaiveDate]) -> ApiResult<()> {
+    let mut conn = app.db.acquire().await?;
+    db::usage::ensure_partitions(&mut conn, cycles).await?;
+    conn.settle().await?;
+    Ok(())
 }

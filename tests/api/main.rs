@@ -29,6 +29,7 @@ mod money_out_bills;
 mod orders;
 mod orders_assume_role;
 mod orders_combined;
+mod orders_capacity;
 mod orders_resources;
 mod orders_sandbox;
 mod organisation;

@@ -667,6 +667,17 @@ pub struct ProductFields {
     /// Absent: none (create) / unchanged (update); given: the complete list.
     pub on_demand_prices: Option<Vec<OnDemandPriceSpec>>,
     pub period_prices: Option<Vec<PeriodPriceSpec>>,
+    /// The tax rate, a decimal string 0 ≤ rate < 1 with at most 4 decimals (`"0.06"` = 6 %).
+    /// Absent: unchanged; `null`: none (orders of the product are then refused, CBC.99006093).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub tax_rate: Option<Option<serde_json::Value>>,
+}
+
+fn double_option<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<serde_json::Value>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -680,6 +691,11 @@ pub struct RegisterProductRequest {
     pub resource_spec: Option<String>,
     pub on_demand_prices: Option<Vec<OnDemandPriceSpec>>,
     pub period_prices: Option<Vec<PeriodPriceSpec>>,
+    /// The tax rate, a decimal string 0 ≤ rate < 1 with at most 4 decimals. Absent: `"0.06"`
+    /// (6 % VAT); `null`: none (orders of the product are then refused, CBC.99006093).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub tax_rate: Option<Option<serde_json::Value>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -704,6 +720,8 @@ pub struct ProductResponse {
     pub resource_type_code: Option<String>,
     pub region_code: Option<String>,
     pub resource_spec: Option<String>,
+    /// E.g. `"0.06"`; `null`: no tax rate.
+    pub tax_rate: Option<String>,
     pub on_demand_prices: Vec<OnDemandPriceView>,
     pub period_prices: Vec<PeriodPriceView>,
 }
@@ -717,6 +735,8 @@ pub struct ProductSummary {
     pub resource_type_code: Option<String>,
     pub region_code: Option<String>,
     pub resource_spec: Option<String>,
+    /// E.g. `"0.06"`; `null`: no tax rate.
+    pub tax_rate: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -757,6 +777,15 @@ fn price_string(
         ));
     }
     Ok(d)
+}
+
+/// A tax rate: a decimal string, 0 ≤ rate < 1, at most 4 decimals.
+fn tax_rate(v: &serde_json::Value) -> Result<Decimal, ApiError> {
+    let why = "must be a decimal string 0 <= rate < 1 with at most 4 decimals, e.g. \"0.06\"";
+    price_string("tax_rate", v, 4, 18)
+        .ok()
+        .filter(|d| *d < Decimal::ONE)
+        .ok_or_else(|| ApiError::invalid("tax_rate", why))
 }
 
 fn optional_code(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
@@ -819,7 +848,12 @@ fn product_input(id: String, f: ProductFields) -> Result<ProductInput, ApiError>
                 .collect::<Result<Vec<_>, ApiError>>()
         })
         .transpose()?;
+    let tax_rate = f
+        .tax_rate
+        .map(|t| t.map(|v| tax_rate(&v)).transpose())
+        .transpose()?;
     Ok(ProductInput {
+        tax_rate,
         id,
         cloud_service_type: f.cloud_service_type,
         name: f.name,
@@ -840,6 +874,7 @@ fn summary(p: ProductRow) -> ProductSummary {
         resource_type_code: p.resource_type_code,
         region_code: p.region_code,
         resource_spec: p.resource_spec,
+        tax_rate: p.tax_rate.map(|t| t.normalize().to_string()),
     }
 }
 
@@ -853,6 +888,7 @@ fn product_view(d: ProductDetail) -> ProductResponse {
         resource_type_code: s.resource_type_code,
         region_code: s.region_code,
         resource_spec: s.resource_spec,
+        tax_rate: s.tax_rate,
         on_demand_prices: d
             .on_demand_prices
             .into_iter()
@@ -892,6 +928,7 @@ pub async fn register_product(
             resource_spec: req.resource_spec,
             on_demand_prices: req.on_demand_prices,
             period_prices: req.period_prices,
+            tax_rate: req.tax_rate,
         },
     )?;
     let d = svc::put_product(&app, input, false).await?;
@@ -941,5 +978,100 @@ pub async fn list_products(
     Ok(Json(ProductList {
         total_count,
         products: rows.into_iter().map(summary).collect(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capacities per product and region
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CapacityFields {
+    /// Copies (`subscription_num`) of the product that may be live (not deleted) in the region,
+    /// 0–1,000,000,000. `pay_orders` refuses a new order whose copies exceed what is left
+    /// (capacity − copies of live resources) with CBC.99003141. No capacity set: unlimited.
+    pub capacity: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CapacityView {
+    pub product_id: String,
+    pub region_code: String,
+    pub capacity: i64,
+    /// Copies of live resources of the product in the region.
+    pub used: i64,
+    /// `capacity − used` (0 when more are in use than the capacity allows).
+    pub available: i64,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CapacityList {
+    /// By region; a region not listed is unlimited.
+    pub capacities: Vec<CapacityView>,
+}
+
+fn capacity_view(r: crate::db::catalogue::CapacityRow) -> CapacityView {
+    CapacityView {
+        available: (r.capacity - r.used).max(0),
+        product_id: r.product_id,
+        region_code: r.region_code,
+        capacity: r.capacity,
+        used: r.used,
+        updated_at: format_ts(r.updated_at),
+    }
+}
+
+/// Set a product's capacity in a region (copies that may be live there; paying beyond it is
+/// CBC.99003141). A product with a region may have a capacity only in that region.
+#[utoipa::path(put, path = "/admin/v1/products/{product_id}/capacities/{region_code}", tag = "admin",
+    params(("product_id" = String, Path), ("region_code" = String, Path)),
+    request_body = CapacityFields,
+    responses((status = 200, body = CapacityView), (status = "4XX", body = ErrorBody)),
+    security(("admin" = [])))]
+pub async fn put_capacity(
+    State(app): State<AppState>,
+    Path((product_id, region_code)): Path<(String, String)>,
+    ApiJson(req): ApiJson<CapacityFields>,
+) -> ApiResult<Json<CapacityView>> {
+    code_field("region_code", &region_code)?;
+    if !(0..=1_000_000_000).contains(&req.capacity) {
+        return Err(ApiError::invalid(
+            "capacity",
+            "must be between 0 and 1000000000",
+        ));
+    }
+    Ok(Json(capacity_view(
+        svc::put_capacity(&app, &product_id, &region_code, req.capacity).await?,
+    )))
+}
+
+/// Remove a product's capacity in a region (unlimited again).
+#[utoipa::path(delete, path = "/admin/v1/products/{product_id}/capacities/{region_code}", tag = "admin",
+    params(("product_id" = String, Path), ("region_code" = String, Path)),
+    responses((status = 204, description = "Removed"), (status = "4XX", body = ErrorBody)),
+    security(("admin" = [])))]
+pub async fn delete_capacity(
+    State(app): State<AppState>,
+    Path((product_id, region_code)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    svc::delete_capacity(&app, &product_id, &region_code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A product's capacities by region, with the copies in use and left.
+#[utoipa::path(get, path = "/admin/v1/products/{product_id}/capacities", tag = "admin",
+    params(("product_id" = String, Path)),
+    responses((status = 200, body = CapacityList), (status = "4XX", body = ErrorBody)),
+    security(("admin" = [])))]
+pub async fn list_capacities(
+    State(app): State<AppState>,
+    Path(product_id): Path<String>,
+) -> ApiResult<Json<CapacityList>> {
+    Ok(Json(CapacityList {
+        capacities: svc::list_capacities(&app, &product_id)
+            .await?
+            .into_iter()
+            .map(capacity_view)
+            .collect(),
     }))
 }

@@ -136,6 +136,9 @@ pub(crate) async fn pay_subs(
         counts.push(own.len());
         lines.extend(own);
     }
+    // Tax rates and capacities of every sub-order's lines in one call (capacity rows locked once,
+    // in key order, as for a single order).
+    super::capacity::check_payable(conn, parent, &lines).await?;
     pay::settle(conn, parent, &mut lines, choice, at).await?;
     let mut rest: &mut [LineRow] = &mut lines;
     for (s, n) in subs.iter_mut().zip(counts) {

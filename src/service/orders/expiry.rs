@@ -162,7 +162,7 @@ async fn auto_renew(
     r: &ResourceRow,
     at: DateTime<Utc>,
 ) -> ApiResult<bool> {
-    db::usage::ensure_partitions(&mut *app.db.acquire().await?, &[bill_cycle(at)]).await?;
+    crate::service::usage::ensure_partitions(app, &[bill_cycle(at)]).await?;
     let mut sp = tx.begin().await?;
     let Some((mut order, mut lines)) = resources::renewal_order(
         &mut sp,

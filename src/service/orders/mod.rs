@@ -3,6 +3,7 @@
 //! partners read their customers' orders. Resources, renewals and unsubscription are in
 //! `resources`, the time-driven renewal and expiry rule in `expiry`.
 
+pub mod capacity;
 pub mod combined;
 pub mod expiry;
 pub mod on_demand;
@@ -165,6 +166,7 @@ pub(crate) async fn priced(
             format!("{prefix}The product is not sold in this region."),
         ));
     }
+    capacity::require_tax_rate(&product)?;
     let price = db::catalogue::period_prices(conn, &product.id)
         .await?
         .into_iter()

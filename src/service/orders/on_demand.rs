@@ -75,7 +75,7 @@ pub async fn to_on_demand_now(
 ) -> ApiResult<Vec<(String, Instantly)>> {
     check_ids(ids, 10)?;
     let at = app.now();
-    db::usage::ensure_partitions(&mut *app.db.acquire().await?, &[bill_cycle(at)]).await?;
+    crate::service::usage::ensure_partitions(app, &[bill_cycle(at)]).await?;
     let mut out = Vec::new();
     for id in ids {
         let (mut tx, r) = begin_resource(app, caller, id).await?;

@@ -143,7 +143,7 @@ pub async fn pay(
     choice: &Choice,
 ) -> ApiResult<()> {
     let at = app.now();
-    db::usage::ensure_partitions(&mut *app.db.acquire().await?, &[bill_cycle(at)]).await?;
+    crate::service::usage::ensure_partitions(app, &[bill_cycle(at)]).await?;
     let mut tx = app.db.begin().await?;
     let mut order = lock_own_order(&mut tx, caller, order_id).await?;
     super::combined::reject_sub_order(&order)?;
@@ -165,6 +165,7 @@ pub async fn pay(
         return Ok(());
     }
     let (_, mut lines) = db::orders::lines(&mut tx, &order.id, 0, i64::MAX).await?;
+    super::capacity::check_payable(&mut tx, &order, &lines).await?;
     super::resources::prepare(&mut tx, &order, &mut lines, at).await?;
     settle(&mut tx, &mut order, &mut lines, choice, at).await?;
     super::resources::provision(

@@ -77,7 +77,7 @@ pub async fn unsubscribe(
     }
     let at = app.now();
     let cycle = bill_cycle(at);
-    db::usage::ensure_partitions(&mut *app.db.acquire().await?, &[cycle]).await?;
+    crate::service::usage::ensure_partitions(app, &[cycle]).await?;
     let mut order_ids = Vec::new();
     let mut fails = Vec::new();
     for id in ids {

@@ -424,7 +424,7 @@ pub async fn renew(
         ));
     }
     let at = app.now();
-    db::usage::ensure_partitions(&mut *app.db.acquire().await?, &[bill_cycle(at)]).await?;
+    crate::service::usage::ensure_partitions(app, &[bill_cycle(at)]).await?;
     let mut order_ids = Vec::new();
     let mut fails = Vec::new();
     for id in ids {

@@ -405,6 +405,7 @@ fn new_order(prefix: &str, item: CreateCustomerOrderItem) -> ApiResult<NewOrder>
 /// of its sub-orders, the first item's `service_type_code`) and one sub-order per item, all in
 /// status 6; the parent's id is paid or cancelled, a sub-order's gets `CBC.99000089`. `items`
 /// empty, with 1 or more than 10 products, or mixed with top-level product fields: `CBC.0100`.
+/// A product without a tax rate is `400 CBC.99006093`.
 #[utoipa::path(post, path = "/v2/orders/customer-orders", tag = "orders",
     request_body = CreateCustomerOrderReq,
     responses((status = 201, body = CreateCustomerOrderResponse), (status = "4XX", body = ErrorBody)),
@@ -877,6 +878,10 @@ fn yes_no(field: &str, v: &str) -> Result<bool, ApiError> {
 /// sub-orders in one payment (the coupons must apply to every line item; one fee record and one
 /// resource per line, each sub-order its trade id), all completed together. A sub-order's id:
 /// 400 `CBC.99000089` (use the combined-transaction id).
+/// A line item's product without a tax rate is `400 CBC.99006093`; a new order's copies beyond a
+/// product's capacity left in its region (admin `/admin/v1/products/{id}/capacities`)
+/// `400 CBC.99003141` with `error_details` (one per short product, `id` = product id); nothing
+/// moves on either.
 #[utoipa::path(post, path = "/v3/orders/customer-orders/pay", tag = "orders",
     request_body = PayCustomerOrderV3Req,
     responses((status = 200, description = "Paid (empty body)"), (status = "4XX", body = ErrorBody)),
