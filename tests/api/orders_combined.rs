@@ -21,18 +21,22 @@ async fn product(app: &TestApp, spec: &str, month: &str, year: &str) -> String {
         .admin(
             Method::POST,
             "/admin/v1/products",
-            Some(json!({
-                "product_id": id,
-                "cloud_service_type": ECS,
-                "name": format!("Server {id}"),
-                "resource_type_code": "hws.resource.type.vm",
-                "resource_spec": spec,
-                "period_prices": [{"period_type": 2, "price": month}, {"period_type": 3, "price": year}],
-            })),
+            Some(product_body(&id, spec, month, year)),
         )
         .await;
     assert!(r.status == 201 || r.status == 200, "{}", r.text);
     id
+}
+
+fn product_body(id: &str, spec: &str, month: &str, year: &str) -> Value {
+    json!({
+        "product_id": id,
+        "cloud_service_type": ECS,
+        "name": format!("Server {id}"),
+        "resource_type_code": "hws.resource.type.vm",
+        "resource_spec": spec,
+        "period_prices": [{"period_type": 2, "price": month}, {"period_type": 3, "price": year}],
+    })
 }
 
 fn item(product: &str, period_type: i64, period_num: i64, copies: i64, auto: bool) -> Value {
@@ -622,4 +626,76 @@ async fn the_end_of_the_payment_window_cancels_the_parent_and_its_sub_orders() {
         money(&app, &c.id).await["cash_amount"].to_string(),
         "100.00"
     );
+}
+
+/// The capacity check sums the copies of every sub-order of one product and region: two
+/// sub-orders of 2 copies each do not fit a capacity of 3 (CBC.99003141 naming the product,
+/// nothing paid), and do once it is 4; a product without a tax rate in any sub-order refuses the
+/// whole payment (CBC.99006093).
+#[tokio::test]
+async fn a_combined_payment_checks_capacity_over_all_sub_orders_and_every_tax_rate() {
+    let app = TestApp::spawn().await;
+    let (_p, c) = funded_customer(&app, "1000.00").await;
+    let small = product(&app, "s6.small.1", "10.00", "100.00").await;
+    let other = product(&app, "s6.large.2", "20.00", "200.00").await;
+    let capacity = |n: i64| {
+        let (app, small) = (&app, small.clone());
+        async move {
+            let r = app
+                .admin(
+                    Method::PUT,
+                    &format!("/admin/v1/products/{small}/capacities/cn-north-1"),
+                    Some(json!({ "capacity": n })),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    };
+    capacity(3).await;
+    let items = vec![
+        item(&small, 2, 1, 2, false),
+        item(&other, 2, 1, 1, false),
+        item(&small, 2, 1, 2, false),
+    ];
+    let created = combined(&app, &c, items).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let parent = created.body["order_id"].as_str().unwrap().to_string();
+    let cash = balance(&app, &c.id, "customer_cash").await;
+    let r = pay(&app, &c, &parent, &[]).await;
+    r.err(400, "CBC.99003141");
+    let details_of = r.body["error_details"].as_array().expect("error_details");
+    assert_eq!(details_of.len(), 1, "{}", r.text);
+    assert_eq!(details_of[0]["id"], json!(small), "{}", r.text);
+    assert_eq!(balance(&app, &c.id, "customer_cash").await, cash);
+    assert_eq!(details(&app, &c, &parent).await["order_info"]["status"], 6);
+
+    // No tax rate on the other product: the whole payment is refused.
+    capacity(4).await;
+    let mut body = product_body(&other, "s6.large.2", "20.00", "200.00");
+    body["tax_rate"] = Value::Null;
+    let r = app
+        .admin(
+            Method::PUT,
+            &format!("/admin/v1/products/{other}"),
+            Some(body.clone()),
+        )
+        .await;
+    assert!(r.status == 200, "{}", r.text);
+    pay(&app, &c, &parent, &[]).await.err(400, "CBC.99006093");
+    assert_eq!(balance(&app, &c.id, "customer_cash").await, cash);
+
+    body["tax_rate"] = json!("0.06");
+    let r = app
+        .admin(
+            Method::PUT,
+            &format!("/admin/v1/products/{other}"),
+            Some(body),
+        )
+        .await;
+    assert!(r.status == 200, "{}", r.text);
+    let r = pay(&app, &c, &parent, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // 2 × 10.00 + 20.00 + 2 × 10.00 = 60.00.
+    assert_eq!(balance(&app, &c.id, "customer_cash").await, cash - 6000);
+    app.assert_audit_ok().await;
 }
