@@ -473,6 +473,15 @@ fn apply_split(f: &mut NewFeeRecord, s: &Split) {
     f.debt = s.debt;
 }
 
+/// The fee-record partitions of `cycles`, created (if missing) and committed before the caller's
+/// transaction uses them: outside it, so a new partition's lock is not held while it runs.
+pub(crate) async fn ensure_partitions(app: &App, cycles: &[NaiveDate]) -> ApiResult<()> {
+    let mut conn = app.db.acquire().await?;
+    db::usage::ensure_partitions(&mut conn, cycles).await?;
+    conn.settle().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,13 +504,4 @@ mod tests {
         assert_eq!(cycle_of_fee_id("nope"), None);
         assert_eq!(cycle_of_fee_id("2026xx0123456789abcdef0123456789"), None);
     }
-}
-
-/// The fee-record partitions of `cycles`, created (if missing) and committed before the caller's
-/// transaction uses them: outside it, so a new partition's lock is not held while it runs.
-pub(crate) async fn ensure_partitions(app: &App, cycles: &[NaiveDate]) -> ApiResult<()> {
-    let mut conn = app.db.acquire().await?;
-    db::usage::ensure_partitions(&mut conn, cycles).await?;
-    conn.settle().await?;
-    Ok(())
 }
