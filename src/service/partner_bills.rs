@@ -346,10 +346,14 @@ impl Effect for NewInvoice {
             ),
         })?;
         if let Some(o) = self.order_ids.first() {
-            // Orders are not kept by this server (yet): no order id exists.
+            // Invoices are issued per posted bill cycle only: an order's amount is in the
+            // partner's bill of the cycle it was paid in, so invoicing it alone could invoice it
+            // twice.
             return Err(ApiError::business(
                 codes::ORDER_NOT_FOUND,
-                format!("Order {o} does not exist."),
+                format!(
+                    "Order {o} cannot be invoiced by itself: invoice the bill cycle it was paid in."
+                ),
             ));
         }
         let p = &self.caller.account_id;

@@ -195,7 +195,8 @@ pub async fn list_partner_bills(
 pub struct InvoiceRequest {
     /// Posted cycles (`YYYY-MM`, 1–12, distinct); or `order_ids`.
     pub bill_cycles: Option<Vec<String>>,
-    /// Orders to invoice (this server keeps no orders yet: any id is CBC.99013014).
+    /// Orders to invoice: not supported (invoices are per posted bill cycle, which holds the
+    /// orders paid in it); any id is CBC.99013014.
     pub order_ids: Option<Vec<String>>,
     /// `VAT_NORMAL` | `VAT_SPECIAL`.
     pub invoice_type: String,
