@@ -183,6 +183,37 @@ def run(check, admin, expect_error, client, as_customer, customer_id, partner_id
     expect_error("list_customer_on_demand_resources with a customer's credentials",
                  lambda: as_customer.list_customer_on_demand_resources(ListCustomerOnDemandResourcesRequest(
                      body=QueryCustomerOnDemandResourcesReq(customer_id=customer_id))), 403, "CBC.0151")
+
+    # A combined transaction (extension body with items[]): the SDK lists the parent with its
+    # sub-orders; a sub-order's id is refused on pay and cancel; the parent's id cancels all.
+    resp = as_customer.call_api(
+        resource_path="/v2/orders/customer-orders", method="POST",
+        header_params={"Content-Type": "application/json"},
+        body={"items": [{"product_id": product, "region_code": "cn-north-1", "period_type": 2,
+                         "period_num": 1, "subscription_num": 1}] * 2},
+        response_type="PayOrdersResponse", response_headers=[], request_type="object")
+    parent = json.loads(resp.raw_content)["order_id"]
+    r = as_customer.list_customer_orders(ListCustomerOrdersRequest(order_id=parent))
+    o = (r.order_infos or [None])[0]
+    subs = [x.order_id for x in ((o.sub_order_infos if o else None) or [])]
+    check("list_customer_orders: a combined transaction with its two sub-orders",
+          o is not None and o.order_id == parent and len(subs) == 2
+          and D(str(o.official_amount)) == D("200"), str(r))
+    expect_error("pay_orders with a sub-order's id", lambda: as_customer.pay_orders(PayOrdersRequest(
+        body=PayCustomerOrderV3Req(order_id=subs[0], use_coupon="NO", use_discount="NO"))), 400, "CBC.99000089")
+    expect_error("cancel_customer_order with a sub-order's id", lambda: as_customer.cancel_customer_order(
+        CancelCustomerOrderRequest(body=CancelCustomerOrderReq(order_id=subs[1]))), 400, "CBC.99000089")
+    as_customer.cancel_customer_order(CancelCustomerOrderRequest(body=CancelCustomerOrderReq(order_id=parent)))
+    r = as_customer.show_customer_order_details(ShowCustomerOrderDetailsRequest(order_id=subs[0]))
+    check("cancel_customer_order of the parent cancels its sub-orders", r.order_info.status == 4, str(r))
+
+    # No capacity left in the region: CBC.99003141 through the SDK.
+    status, _ = admin("PUT", f"/admin/v1/products/{product}/capacities/cn-north-1", {"capacity": 0})
+    check("admin: capacity 0 in cn-north-1", status == 200, str(status))
+    full = create_order()
+    expect_error("pay_orders beyond the capacity", lambda: as_customer.pay_orders(PayOrdersRequest(
+        body=PayCustomerOrderV3Req(order_id=full, use_coupon="NO", use_discount="NO"))), 400, "CBC.99003141")
+
     _, audit = admin("GET", "/admin/v1/ledger/audit")
     check("ledger audit is clean after the orders", audit.get("ok") is True, str(audit))
 
