@@ -220,6 +220,13 @@ pub mod codes {
     pub const RESOURCE_IN_UNPAID_ORDER: &str = "CBC.30050010";
     pub const AUTO_PAY_FAILED: &str = "CBC.30050006";
     pub const RENEWAL_PERIOD_NOT_FOUND: &str = "CBC.30010069";
+    /// Auto-renewal switched on for a resource in its grace period or frozen.
+    pub const AUTO_RENEW_EXPIRED_OR_FROZEN: &str = "CBC.99003602";
+    /// Auto-renewal cancelled for a resource that does not auto-renew.
+    pub const AUTO_RENEW_ALREADY_CANCELLED: &str = "CBC.99003605";
+    /// A switch to pay-per-use while the resource is in another transaction (an order pending
+    /// payment).
+    pub const ON_DEMAND_OTHER_TRANSACTION: &str = "CBC.99003623";
     /// More orders created within 60 seconds than `orders.max_orders_per_minute`.
     pub const TOO_FREQUENT: &str = "CBC.99008040";
     /// More orders created in one UTC+8 day than `orders.max_orders_per_day`.
@@ -328,6 +335,9 @@ pub mod codes {
         RESOURCE_IN_UNPAID_ORDER,
         AUTO_PAY_FAILED,
         RENEWAL_PERIOD_NOT_FOUND,
+        AUTO_RENEW_EXPIRED_OR_FROZEN,
+        AUTO_RENEW_ALREADY_CANCELLED,
+        ON_DEMAND_OTHER_TRANSACTION,
         TOO_FREQUENT,
         DAILY_ORDER_LIMIT,
         CAPACITY_INSUFFICIENT,

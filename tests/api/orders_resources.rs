@@ -1087,3 +1087,85 @@ async fn a_manager_reads_only_its_customers_resources_others_are_cbc_99000000() 
             .ok();
     }
 }
+
+/// The resource-state codes of the auto-renewal and to-on-demand operations: cancelling
+/// auto-renewal twice is CBC.99003605; switching it on in the grace period is CBC.99003602; a
+/// resource in a renewal order pending payment cannot switch to pay-per-use (CBC.99003623, in
+/// both operations' per-resource failures).
+#[tokio::test]
+async fn auto_renewal_and_to_on_demand_refuse_by_resource_state() {
+    let app = TestApp::spawn().await;
+    let (_p, c) = funded_customer(&app, "100.00").await;
+    let product = period_product(&app, "10.00", "100.00").await;
+    let (_, rid) = bought(&app, &c, &product, 2, false, &[]).await;
+    let cancel = |id: String| {
+        let (app, c) = (&app, &c);
+        async move {
+            app.signed(c)
+                .request(
+                    Method::DELETE,
+                    &format!("{AUTO}/{id}"),
+                    "",
+                    None,
+                    Tamper::default(),
+                )
+                .await
+        }
+    };
+    let r = cancel(rid.clone()).await;
+    r.err(400, "CBC.99003605");
+    assert_eq!(
+        r.body["error_msg"],
+        "Auto-renewal is already cancelled for this resource."
+    );
+    assert_eq!(auto_renew(&app, &c, &rid, json!({})).await.status, 204);
+    assert_eq!(cancel(rid.clone()).await.status, 204);
+    cancel(rid.clone()).await.err(400, "CBC.99003605");
+
+    // A renewal order left pending: no switch to pay-per-use, at expiry or at once.
+    let pending = app
+        .signed(&c)
+        .post(
+            RENEW,
+            &json!({"resource_ids": [rid], "period_type": 2, "period_num": 1}),
+        )
+        .await;
+    assert!(pending.ok()["order_ids"][0].is_string(), "{}", pending.text);
+    let r = app
+        .signed(&c)
+        .post(
+            TO_ON_DEMAND,
+            &json!({"operation": "SET_UP", "resource_ids": [rid]}),
+        )
+        .await;
+    assert_eq!(
+        r.ok()["error_details"][0]["error_code"],
+        "CBC.99003623",
+        "{}",
+        r.text
+    );
+    assert_eq!(r.body["error_details"][0]["id"], json!(rid));
+    let r = app
+        .signed(&c)
+        .post(INSTANTLY, &json!({"resource_ids": [rid]}))
+        .await;
+    let res = &r.ok()["to_ondemand_service_results"][0];
+    assert_eq!(res["result"], "FAIL", "{}", r.text);
+    assert_eq!(res["error_code"], "CBC.99003623", "{}", r.text);
+    assert_eq!(resource(&app, &c, &rid).await["status"], 2);
+
+    // Past its expiry (grace period): auto-renewal cannot be switched on.
+    let (_, grace) = bought(&app, &c, &product, 2, false, &[]).await;
+    app.clock.advance(Duration::days(32));
+    partner_center::service::time_rules::run_all(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(resource(&app, &c, &grace).await["status"], 5);
+    let r = auto_renew(&app, &c, &grace, json!({})).await;
+    r.err(400, "CBC.99003602");
+    assert_eq!(
+        r.body["error_msg"],
+        "The resource has expired or is frozen: auto-renewal cannot be set."
+    );
+    app.assert_audit_ok().await;
+}

@@ -38,7 +38,7 @@ pub async fn to_on_demand_at_expiry(
         let mut r = match r {
             Ok(r) => r,
             Err(f) => {
-                fails.push(f);
+                fails.push(resources::for_on_demand(f));
                 continue;
             }
         };
@@ -82,7 +82,7 @@ pub async fn to_on_demand_now(
         let mut r = match r {
             Ok(r) => r,
             Err(f) => {
-                out.push((id.clone(), Instantly::Failed(f)));
+                out.push((id.clone(), Instantly::Failed(resources::for_on_demand(f))));
                 continue;
             }
         };

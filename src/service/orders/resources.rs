@@ -309,6 +309,19 @@ pub(crate) async fn unavailable(
     Ok(None)
 }
 
+/// A failure of a switch to pay-per-use: a resource in an order pending payment is in another
+/// transaction (CBC.99003623, the code of the to-on-demand operations).
+pub(crate) fn for_on_demand(f: Failure) -> Failure {
+    if f.code == codes::RESOURCE_IN_UNPAID_ORDER {
+        return fail(
+            &f.resource_id,
+            codes::ON_DEMAND_OTHER_TRANSACTION,
+            "The resource is in another transaction (an order pending payment).",
+        );
+    }
+    f
+}
+
 /// Begins the transaction of one resource of a batch call: the caller's resource locked, or the
 /// failure that resource is reported with (`unavailable`).
 pub(crate) async fn begin_resource<'a>(
@@ -517,6 +530,21 @@ pub async fn set_auto_renew(
             codes::NOT_MAIN_RESOURCE,
             "The resource is not a main resource.",
         ));
+    }
+    match on {
+        Some(_) if r.status == EXPIRED || r.status == FROZEN => {
+            return Err(ApiError::business(
+                codes::AUTO_RENEW_EXPIRED_OR_FROZEN,
+                "The resource has expired or is frozen: auto-renewal cannot be set.",
+            ));
+        }
+        None if !r.is_auto_renew => {
+            return Err(ApiError::business(
+                codes::AUTO_RENEW_ALREADY_CANCELLED,
+                "Auto-renewal is already cancelled for this resource.",
+            ));
+        }
+        _ => {}
     }
     let event = match on {
         Some((times, period_type)) => {

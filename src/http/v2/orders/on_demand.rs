@@ -24,7 +24,8 @@ pub struct UpdatePeriodToOnDemandResponse {
     pub error_details: Vec<ErrorDetail>,
 }
 
-/// Switches resources to pay-per-use at their expiry (or takes that back); failures per resource.
+/// Switches resources to pay-per-use at their expiry (or takes that back); failures per resource
+/// (`CBC.99003623`: the resource is in an order pending payment).
 #[utoipa::path(post, path = "/v2/orders/subscriptions/resources/to-on-demand", tag = "orders",
     request_body = PeriodToOnDemandReq,
     responses((status = 200, body = UpdatePeriodToOnDemandResponse), (status = "4XX", body = ErrorBody)),

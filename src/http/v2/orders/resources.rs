@@ -250,7 +250,8 @@ pub struct AutoRenewalResourcesReq {
     pub period_type: Option<String>,
 }
 
-/// Turns on auto-renewal of a resource. Empty body.
+/// Turns on auto-renewal of a resource. Empty body. A resource in its grace period or frozen:
+/// 400 `CBC.99003602`.
 #[utoipa::path(post, path = "/v2/orders/subscriptions/resources/autorenew/{resource_id}", tag = "orders",
     params(("resource_id" = String, Path)),
     request_body = AutoRenewalResourcesReq,
@@ -279,7 +280,8 @@ pub async fn auto_renewal_resources(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Turns off auto-renewal of a resource. Empty body.
+/// Turns off auto-renewal of a resource. Empty body. One that does not auto-renew: 400
+/// `CBC.99003605`.
 #[utoipa::path(delete, path = "/v2/orders/subscriptions/resources/autorenew/{resource_id}", tag = "orders",
     params(("resource_id" = String, Path)),
     responses((status = 204, description = "Cancelled"), (status = "4XX", body = ErrorBody)),
