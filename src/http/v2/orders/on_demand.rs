@@ -133,8 +133,10 @@ pub struct SetResourcesRenewConfigResponse {
     pub error_msg: Option<String>,
 }
 
-/// Sets the customer's auto-renewal deduction date (`DEDUCTION_DATE`) or the unified expiry day
-/// of renewed resources (`EXPIRE_DATE`).
+/// Sets the customer's auto-renewal deduction date or unified expiry day.
+///
+/// `DEDUCTION_DATE` (days before expiry auto-renewals are paid) or `EXPIRE_DATE` (the day of
+/// the month, UTC+8, renewals end on; the days added charged pro rata). Bad values: CBC.0100.
 #[utoipa::path(post, path = "/v2/orders/subscriptions/resources/renew/config", tag = "orders",
     request_body = RenewResourceConfigReq,
     responses((status = 200, body = SetResourcesRenewConfigResponse), (status = "4XX", body = ErrorBody)),
@@ -226,6 +228,9 @@ pub struct ListRenewRateOnPeriodResponse {
 }
 
 /// What renewing the customer's resources would cost.
+///
+/// In whole periods: the days a unified expiry day (`EXPIRE_DATE`) adds are charged on the
+/// renewal order, not quoted here.
 #[utoipa::path(post, path = "/v2/bills/ratings/period-resources/renew-rate", tag = "orders",
     request_body = ListRenewRateOnPeriodReq,
     responses((status = 200, body = ListRenewRateOnPeriodResponse), (status = "4XX", body = ErrorBody)),
