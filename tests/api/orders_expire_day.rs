@@ -220,3 +220,37 @@ async fn a_new_purchase_is_not_aligned_but_its_auto_renewal_is() {
     );
     app.assert_audit_ok().await;
 }
+
+#[tokio::test]
+async fn a_sandbox_clock_move_auto_renews_to_the_unified_day() {
+    let app = TestApp::spawn_sandbox().await;
+    app.clock.set(utc(2027, 1, 10, 2));
+    let (_, c) = funded_customer(&app, "100.00").await;
+    let product = period_product(&app, "10.00", "100.00").await;
+    let (_, rid) = bought(&app, &c, &product, 2, true, &[]).await;
+    assert_eq!(set(&app, &c, "EXPIRE_DATE", "-1").await.status, 200);
+
+    // 40 days on: one auto-renewal (before 2027-02-10), to 2027-03-31 (UTC+8), 21 days added:
+    // 10.00 × 21 / 30 = 7.00, so 17.00 deducted.
+    let moved = app.advance_sandbox_clock(40 * 86_400).await;
+    assert!(
+        moved["rules"]["resource_steps"].as_u64().unwrap() >= 1,
+        "{moved}"
+    );
+    let expire = time(&resource(&app, &c, &rid).await["expire_time"]);
+    assert_eq!(expire, utc(2027, 3, 31, 2));
+    assert_eq!(china_day(expire), "2027-03-31 10:00");
+    let paid: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
+        "select cash, end_time from fee_record where resource_id = $1 and bill_type = 8",
+    )
+    .bind(&rid)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(paid, [(1700, expire)]);
+    assert_eq!(
+        balance(&app, &c.id, "customer_cash").await,
+        10_000 - 1_000 - 1_700
+    );
+    app.assert_audit_ok().await;
+}
