@@ -703,10 +703,43 @@ pub async fn deduction_days(
     conn: &mut PgConnection,
     customer_id: &str,
 ) -> sqlx::Result<Option<i16>> {
-    sqlx::query_scalar("select deduction_days from renew_config where customer_id = $1")
-        .bind(customer_id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar::<_, Option<i16>>(
+        "select deduction_days from renew_config where customer_id = $1",
+    )
+    .bind(customer_id)
+    .fetch_optional(conn)
+    .await
+    .map(Option::flatten)
+}
+
+/// A customer's unified renewal expiry day (set_resources_renew_config `EXPIRE_DATE`), if set.
+pub async fn expire_day(conn: &mut PgConnection, customer_id: &str) -> sqlx::Result<Option<i16>> {
+    sqlx::query_scalar::<_, Option<i16>>(
+        "select expire_day from renew_config where customer_id = $1",
+    )
+    .bind(customer_id)
+    .fetch_optional(conn)
+    .await
+    .map(Option::flatten)
+}
+
+/// Sets the unified renewal expiry day; the deduction days stay as they are.
+pub async fn set_expire_day(
+    conn: &mut PgConnection,
+    customer_id: &str,
+    day: i16,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into renew_config (customer_id, expire_day, updated_at) values ($1, $2, $3)
+         on conflict (customer_id) do update set expire_day = $2, updated_at = $3",
+    )
+    .bind(customer_id)
+    .bind(day)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub async fn set_deduction_days(

@@ -1,7 +1,7 @@
 //! Yearly/monthly orders (no I/O): periods and their ends, line prices, the partner discount,
 //! and the unsubscription refund formula.
 
-use chrono::{DateTime, Duration, Months, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, Months, NaiveDate, Utc};
 use rand::{distributions::Alphanumeric, Rng};
 use rust_decimal::Decimal;
 
@@ -53,6 +53,76 @@ pub fn period_end(start: DateTime<Utc>, period_type: i16, period_num: i32) -> Da
     start
         .checked_add_months(Months::new(months(period_type, period_num)))
         .unwrap_or(start)
+}
+
+/// `set_resources_renew_config` `EXPIRE_DATE`: whether `day` is a valid unified expiry day
+/// (1–28, or -1 for the last day of each month).
+pub fn valid_expire_day(day: i16) -> bool {
+    (1..=28).contains(&day) || day == -1
+}
+
+/// A renewal's end aligned to the customer's unified expiry day (`EXPIRE_DATE`): the first
+/// instant ≥ `normal_end` whose calendar date in UTC+8 is `day` of its month (its last day for
+/// -1), at `normal_end`'s UTC+8 time of day; and the whole days added (0–30). An invalid `day`
+/// leaves the end as it is.
+pub fn aligned_end(normal_end: DateTime<Utc>, day: i16) -> (DateTime<Utc>, i64) {
+    if !valid_expire_day(day) {
+        return (normal_end, 0);
+    }
+    let china = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    let local = normal_end.with_timezone(&china);
+    let date = local.date_naive();
+    let target = |y: i32, m: u32| -> Option<NaiveDate> {
+        if day == -1 {
+            NaiveDate::from_ymd_opt(y, m, 1)?
+                .checked_add_months(Months::new(1))?
+                .pred_opt()
+        } else {
+            NaiveDate::from_ymd_opt(y, m, day as u32)
+        }
+    };
+    let Some(mut d) = target(date.year(), date.month()) else {
+        return (normal_end, 0);
+    };
+    if d < date {
+        let next = date
+            .with_day(1)
+            .and_then(|f| f.checked_add_months(Months::new(1)));
+        match next.and_then(|n| target(n.year(), n.month())) {
+            Some(n) => d = n,
+            None => return (normal_end, 0),
+        }
+    }
+    let extra = (d - date).num_days();
+    (normal_end + Duration::days(extra), extra)
+}
+
+/// The extra charge (fen) of `extra_days` days added by `aligned_end`, for `subscription_num`
+/// copies. Our rule (the reference gives none): a product with a monthly price pays
+/// `monthly × copies × extra_days / 30`; one with only a yearly price pays
+/// `yearly × copies × extra_days / 365`; the yuan amount is rounded half-up to the fen.
+/// `None` on overflow.
+pub fn extra_days_price(
+    monthly: Option<Decimal>,
+    yearly: Option<Decimal>,
+    subscription_num: i32,
+    extra_days: i64,
+) -> Option<i64> {
+    if extra_days <= 0 {
+        return Some(0);
+    }
+    let (price, days) = match (monthly, yearly) {
+        (Some(m), _) => (m, 30),
+        (None, Some(y)) => (y, 365),
+        (None, None) => return None,
+    };
+    let fen = price
+        .checked_mul(Decimal::from(subscription_num))?
+        .checked_mul(Decimal::from(extra_days))?
+        .checked_mul(Decimal::from(100))?
+        .checked_div(Decimal::from(days))?
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    i64::try_from(fen).ok()
 }
 
 /// The list price (fen) of `period_num` periods of a product priced `price` yuan per period, for
@@ -171,5 +241,91 @@ mod tests {
     fn order_ids_have_the_vendor_shape() {
         let id = new_order_id(at(2020, 12, 1));
         assert!(id.starts_with("CS2012010000") && id.len() == 17, "{id}");
+    }
+
+    #[test]
+    fn renewals_align_to_the_expire_day_in_utc8() {
+        let utc = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap();
+        // 2027-01-10 00:00 UTC is 08:00 on the 10th in UTC+8: the 15th is 5 days later.
+        assert_eq!(
+            aligned_end(utc(2027, 1, 10, 0), 15),
+            (utc(2027, 1, 15, 0), 5)
+        );
+        // Already the 15th: nothing added.
+        assert_eq!(
+            aligned_end(utc(2027, 1, 15, 0), 15),
+            (utc(2027, 1, 15, 0), 0)
+        );
+        // 2027-01-14 20:00 UTC is the 15th 04:00 in UTC+8: already aligned.
+        assert_eq!(
+            aligned_end(utc(2027, 1, 14, 20), 15),
+            (utc(2027, 1, 14, 20), 0)
+        );
+        // 2027-01-15 16:00 UTC is the 16th in UTC+8: the next 15th, 30 days later.
+        assert_eq!(
+            aligned_end(utc(2027, 1, 15, 16), 15),
+            (utc(2027, 2, 14, 16), 30)
+        );
+        // The last day of the month.
+        assert_eq!(
+            aligned_end(utc(2027, 2, 1, 0), -1),
+            (utc(2027, 2, 28, 0), 27)
+        );
+        assert_eq!(
+            aligned_end(utc(2028, 2, 1, 0), -1),
+            (utc(2028, 2, 29, 0), 28)
+        );
+        assert_eq!(
+            aligned_end(utc(2027, 3, 31, 0), -1),
+            (utc(2027, 3, 31, 0), 0)
+        );
+        // December to January.
+        assert_eq!(
+            aligned_end(utc(2027, 12, 20, 0), 1),
+            (utc(2028, 1, 1, 0), 12)
+        );
+        // The longest wait: the 29th to the 28th of the next month (30 days in Jan→Feb).
+        assert_eq!(
+            aligned_end(utc(2027, 1, 29, 0), 28),
+            (utc(2027, 2, 28, 0), 30)
+        );
+        // Invalid days change nothing.
+        assert_eq!(
+            aligned_end(utc(2027, 1, 10, 0), 0),
+            (utc(2027, 1, 10, 0), 0)
+        );
+        assert_eq!(
+            aligned_end(utc(2027, 1, 10, 0), 29),
+            (utc(2027, 1, 10, 0), 0)
+        );
+        assert!(valid_expire_day(1) && valid_expire_day(28) && valid_expire_day(-1));
+        assert!(!valid_expire_day(0) && !valid_expire_day(29) && !valid_expire_day(-2));
+    }
+
+    #[test]
+    fn extra_days_cost_a_thirtieth_of_the_month_rounded_half_up() {
+        let m = Some(Decimal::new(100, 0)); // 100.00 yuan a month
+                                            // 100 × 2 × 5 / 30 = 33.333… yuan → 3333 fen.
+        assert_eq!(extra_days_price(m, None, 2, 5), Some(3333));
+        // 0.10 × 1 × 5 / 30 = 0.01666… → 2 fen; 0.09 × 5 / 30 = 0.015 → 2 fen (half up).
+        assert_eq!(
+            extra_days_price(Some(Decimal::new(10, 2)), None, 1, 5),
+            Some(2)
+        );
+        assert_eq!(
+            extra_days_price(Some(Decimal::new(9, 2)), None, 1, 5),
+            Some(2)
+        );
+        assert_eq!(extra_days_price(m, None, 1, 0), Some(0));
+        // Only a yearly price: 365.00 × 1 × 10 / 365 = 10.00 yuan.
+        assert_eq!(
+            extra_days_price(None, Some(Decimal::new(365, 0)), 1, 10),
+            Some(1000)
+        );
+        assert_eq!(
+            extra_days_price(m, Some(Decimal::new(1, 0)), 1, 30),
+            Some(10000)
+        );
+        assert_eq!(extra_days_price(None, None, 1, 3), None);
     }
 }

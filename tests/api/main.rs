@@ -30,6 +30,7 @@ mod orders;
 mod orders_assume_role;
 mod orders_capacity;
 mod orders_combined;
+mod orders_expire_day;
 mod orders_resources;
 mod orders_sandbox;
 mod organisation;

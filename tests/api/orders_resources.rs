@@ -882,7 +882,7 @@ async fn the_renewal_deduction_date_and_renewal_quotes() {
     assert_eq!(set("DEDUCTION_DATE", "3").await.status, 200);
     set("DEDUCTION_DATE", "8").await.err(400, "CBC.0100");
     set("DEDUCTION_DATE", "x").await.err(400, "CBC.0100");
-    set("EXPIRE_DATE", "5").await.err(400, "CBC.0100");
+    set("EXPIRE_DATE", "29").await.err(400, "CBC.0100");
     app.signed(&p)
         .post(
             RENEW_CONFIG,

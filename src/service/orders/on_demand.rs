@@ -116,6 +116,15 @@ pub async fn set_deduction_days(app: &App, caller: &CustomerCaller, days: i16) -
     Ok(())
 }
 
+/// `set_resources_renew_config` `EXPIRE_DATE`: renewals of the customer's resources end on this
+/// day of the month in UTC+8 (1–28, -1 the last day), the days added charged pro rata
+/// (`domain::orders::aligned_end`, `extra_days_price`). The deduction days stay as they are.
+pub async fn set_expire_day(app: &App, caller: &CustomerCaller, day: i16) -> ApiResult<()> {
+    let mut conn = app.db.acquire().await?;
+    db::orders::set_expire_day(&mut conn, &caller.account_id, day, app.now()).await?;
+    Ok(())
+}
+
 /// A renewal quote of one resource (fen).
 pub struct RenewQuote {
     pub resource_id: String,

@@ -2,7 +2,7 @@
 //! renewal order is paid, listed, and set to auto-renew. Unsubscription and its refunds are in
 //! `refunds`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 
 use super::{association, association_type, invalid_order, pay, NEW, PENDING_PAYMENT, RENEW};
@@ -76,8 +76,14 @@ pub(crate) async fn prepare(
                         "The order's resource was deleted; it cannot be paid.",
                     )
                 })?;
+            // The days the order added for the unified expiry day (`renewal_order`, charged in
+            // its amount) are kept, even if the resource's expiry moved since.
+            let added = match (l.effective_time, l.expire_time) {
+                (Some(b), Some(e)) => (e - rules::period_end(b, pt, pn)).max(Duration::zero()),
+                _ => Duration::zero(),
+            };
             l.effective_time = Some(r.expire_time);
-            l.expire_time = Some(rules::period_end(r.expire_time, pt, pn));
+            l.expire_time = Some(rules::period_end(r.expire_time, pt, pn) + added);
         }
     }
     Ok(())
@@ -349,7 +355,9 @@ pub(crate) async fn begin_resource<'a>(
 }
 
 /// Creates (in the caller's transaction) a pending renewal order of one resource for
-/// `period_num` periods of `period_type`, priced from the catalogue.
+/// `period_num` periods of `period_type`, priced from the catalogue. With the customer's unified
+/// expiry day (`EXPIRE_DATE`), the end moves to that day (`rules::aligned_end`) and the days added
+/// are charged in the line's official amount (`rules::extra_days_price`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn renewal_order(
     conn: &mut PgConnection,
@@ -361,14 +369,26 @@ pub(crate) async fn renewal_order(
     actor_kind: &str,
     at: DateTime<Utc>,
 ) -> ApiResult<Option<(OrderRow, Vec<LineRow>)>> {
-    let Some(price) = db::catalogue::period_prices(conn, &r.product_id)
-        .await?
-        .into_iter()
-        .find(|p| p.period_type == period_type)
-    else {
+    let prices = db::catalogue::period_prices(conn, &r.product_id).await?;
+    let price_of = |t: i16| prices.iter().find(|p| p.period_type == t).map(|p| p.price);
+    let Some(price) = price_of(period_type) else {
         return Ok(None);
     };
-    let Some(official) = rules::line_price(price.price, period_num, r.subscription_num) else {
+    let Some(whole) = rules::line_price(price, period_num, r.subscription_num) else {
+        return Ok(None);
+    };
+    let normal_end = rules::period_end(r.expire_time, period_type, period_num);
+    let (end, extra_days) = match db::orders::expire_day(conn, &r.customer_id).await? {
+        Some(day) => rules::aligned_end(normal_end, day),
+        None => (normal_end, 0),
+    };
+    let Some(official) = rules::extra_days_price(
+        price_of(rules::MONTH),
+        price_of(rules::YEAR),
+        r.subscription_num,
+        extra_days,
+    )
+    .and_then(|extra| whole.checked_add(extra)) else {
         return Ok(None);
     };
     let who = association(conn, &r.customer_id).await?;
@@ -410,7 +430,7 @@ pub(crate) async fn renewal_order(
         official_amount: official,
         payable: official,
         effective_time: Some(r.expire_time),
-        expire_time: Some(rules::period_end(r.expire_time, period_type, period_num)),
+        expire_time: Some(end),
         base_order_id: Some(r.order_id.clone()),
         ..Default::default()
     };

@@ -115,8 +115,13 @@ pub async fn update_period_to_on_demand_instantly(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RenewResourceConfigReq {
-    /// `DEDUCTION_DATE` (auto-renewals deduct `config_value` = 2–7 days before expiry).
-    /// `EXPIRE_DATE` is not supported here (CBC.0100).
+    /// `DEDUCTION_DATE`: auto-renewals deduct `config_value` = 2–7 days before expiry.
+    /// `EXPIRE_DATE`: renewals end on the unified expiry day `config_value` of the month in
+    /// UTC+8, "1"–"28" or "-1" (the month's last day): the renewal's normal end (whole periods)
+    /// moves to the first such date on or after it, at the same UTC+8 time of day, and the 0–30
+    /// days added are charged `monthly price × copies × days / 30` (yearly-only products
+    /// `yearly / 365` a day), rounded half-up to the fen, in the renewal line's official amount.
+    /// Each setting leaves the other as it is. Another name or value: CBC.0100.
     pub config_name: String,
     pub config_value: String,
 }
@@ -129,7 +134,10 @@ pub struct SetResourcesRenewConfigResponse {
     pub error_msg: Option<String>,
 }
 
-/// Sets the customer's auto-renewal deduction date.
+/// Sets the customer's auto-renewal deduction date or unified expiry day.
+///
+/// `DEDUCTION_DATE` (days before expiry auto-renewals are paid) or `EXPIRE_DATE` (the day of
+/// the month, UTC+8, renewals end on; the days added charged pro rata). Bad values: CBC.0100.
 #[utoipa::path(post, path = "/v2/orders/subscriptions/resources/renew/config", tag = "orders",
     request_body = RenewResourceConfigReq,
     responses((status = 200, body = SetResourcesRenewConfigResponse), (status = "4XX", body = ErrorBody)),
@@ -139,10 +147,28 @@ pub async fn set_resources_renew_config(
     caller: CustomerCaller,
     ApiJson(req): ApiJson<RenewResourceConfigReq>,
 ) -> ApiResult<Json<SetResourcesRenewConfigResponse>> {
+    if req.config_name == "EXPIRE_DATE" {
+        let day: i16 = req
+            .config_value
+            .parse()
+            .ok()
+            .filter(|d| crate::domain::orders::valid_expire_day(*d))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "config_value",
+                    "must be 1 to 28, or -1 (the month's last day)",
+                )
+            })?;
+        on_demand::set_expire_day(&app, &caller, day).await?;
+        return Ok(Json(SetResourcesRenewConfigResponse {
+            error_code: None,
+            error_msg: None,
+        }));
+    }
     if req.config_name != "DEDUCTION_DATE" {
         return Err(ApiError::invalid(
             "config_name",
-            "must be DEDUCTION_DATE (EXPIRE_DATE is not supported)",
+            "must be DEDUCTION_DATE or EXPIRE_DATE",
         ));
     }
     let days: i16 = req
@@ -203,6 +229,9 @@ pub struct ListRenewRateOnPeriodResponse {
 }
 
 /// What renewing the customer's resources would cost.
+///
+/// In whole periods: the days a unified expiry day (`EXPIRE_DATE`) adds are charged on the
+/// renewal order, not quoted here.
 #[utoipa::path(post, path = "/v2/bills/ratings/period-resources/renew-rate", tag = "orders",
     request_body = ListRenewRateOnPeriodReq,
     responses((status = 200, body = ListRenewRateOnPeriodResponse), (status = "4XX", body = ErrorBody)),
