@@ -140,6 +140,12 @@ def run(check, admin, expect_error, client, as_customer, customer_id, partner_id
     r = as_customer.set_resources_renew_config(SetResourcesRenewConfigRequest(body=RenewResourceConfigReq(
         config_name="DEDUCTION_DATE", config_value="3")))
     check("set_resources_renew_config: accepted", r.error_code is None, str(r))
+    r = as_customer.set_resources_renew_config(SetResourcesRenewConfigRequest(body=RenewResourceConfigReq(
+        config_name="EXPIRE_DATE", config_value="-1")))
+    check("set_resources_renew_config EXPIRE_DATE -1 (month end): accepted", r.error_code is None, str(r))
+    expect_error("set_resources_renew_config EXPIRE_DATE 29", lambda: as_customer.set_resources_renew_config(
+        SetResourcesRenewConfigRequest(body=RenewResourceConfigReq(config_name="EXPIRE_DATE", config_value="29"))),
+        400, "CBC.0100")
     for op in ("SET_UP", "CANCEL"):
         r = as_customer.update_period_to_on_demand(UpdatePeriodToOnDemandRequest(body=PeriodToOnDemandReq(
             operation=op, resource_ids=[resource_id, "no-such-resource"])))
