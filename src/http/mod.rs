@@ -248,18 +248,18 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::show_partner, admin::update_partner))
         .routes(routes!(admin::update_customer))
         .routes(routes!(
-            admin::catalogue::register_product,
-            admin::catalogue::list_products
+            admin::catalogue::products::register_product,
+            admin::catalogue::products::list_products
         ))
         .routes(routes!(
-            admin::catalogue::show_product,
-            admin::catalogue::update_product
+            admin::catalogue::products::show_product,
+            admin::catalogue::products::update_product
         ))
         .routes(routes!(
-            admin::catalogue::put_capacity,
-            admin::catalogue::delete_capacity
+            admin::catalogue::products::put_capacity,
+            admin::catalogue::products::delete_capacity
         ))
-        .routes(routes!(admin::catalogue::list_capacities))
+        .routes(routes!(admin::catalogue::products::list_capacities))
         .routes(routes!(
             admin::catalogue::create_service_type,
             admin::catalogue::list_service_types
@@ -276,15 +276,15 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(admin::catalogue::update_usage_type))
         .routes(routes!(
-            admin::catalogue::create_measure_unit,
-            admin::catalogue::list_measure_units
+            admin::catalogue::units::create_measure_unit,
+            admin::catalogue::units::list_measure_units
         ))
-        .routes(routes!(admin::catalogue::update_measure_unit))
+        .routes(routes!(admin::catalogue::units::update_measure_unit))
         .routes(routes!(
-            admin::catalogue::create_conversion,
-            admin::catalogue::list_conversions
+            admin::catalogue::units::create_conversion,
+            admin::catalogue::units::list_conversions
         ))
-        .routes(routes!(admin::catalogue::update_conversion))
+        .routes(routes!(admin::catalogue::units::update_conversion))
         .routes(routes!(admin::create_registration_report))
         .routes(routes!(admin::create_access_key, admin::list_access_keys))
         .routes(routes!(admin::disable_account))
