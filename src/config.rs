@@ -52,6 +52,25 @@ pub struct Config {
     pub sandbox: SandboxConfig,
     #[serde(default)]
     pub orders: OrdersConfig,
+    #[serde(default)]
+    pub funding: FundingConfig,
+}
+
+/// How concurrent fundings and reclaims are batched (service::funding::coalesce).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FundingConfig {
+    /// Queues that batch concurrent `adjust-amount`, `reclaim` and `batch-adjust-amount` requests
+    /// into shared transactions. Each calling partner always uses the same queue, so requests of
+    /// different partners share transactions too; at most this many batches are written at once.
+    /// 0 = one queue per calling partner (only one partner's requests share a transaction).
+    pub coalesce_lanes: u32,
+}
+
+impl Default for FundingConfig {
+    fn default() -> Self {
+        FundingConfig { coalesce_lanes: 2 }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -326,6 +345,7 @@ impl Default for Config {
             withdrawals: WithdrawalsConfig::default(),
             sandbox: SandboxConfig::default(),
             orders: OrdersConfig::default(),
+            funding: FundingConfig::default(),
         }
     }
 }
@@ -482,6 +502,9 @@ impl Config {
             || !(1..=1_000_000).contains(&self.orders.max_orders_per_day)
         {
             return bad("orders.max_orders_per_minute must be 1–10000 and orders.max_orders_per_day 1–1000000");
+        }
+        if self.funding.coalesce_lanes > 1024 {
+            return bad("funding.coalesce_lanes must be between 0 and 1024");
         }
         if !(0..=365).contains(&self.withdrawals.clearing_days) {
             return bad("withdrawals.clearing_days must be between 0 and 365");

@@ -200,3 +200,77 @@ async fn the_one_statement_writes_nothing_when_what_its_plan_read_has_changed() 
     apply(doc(cash, 0, json!([]))).await.unwrap();
     app.assert_audit_ok().await;
 }
+
+/// Concurrent moves of different partners share transactions (one lane, `funding.coalesce_lanes
+/// = 1`): each partner's moves are planned against its own balance (exactly the ones that fit
+/// succeed, the rest get their own CBC.99005003), two partners may use the same
+/// `Idempotency-Key` (keys are per caller), and a transaction carries several partners' journals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn moves_of_different_partners_share_transactions_and_each_partner_keeps_its_own_balance() {
+    let app = std::sync::Arc::new(TestApp::spawn_with(|c| c.funding.coalesce_lanes = 1).await);
+    let mut partners = Vec::new();
+    for _ in 0..12 {
+        let p = app.create_partner("solution_provider", None).await;
+        let c = app.create_customer(&p, json!({})).await.id;
+        let d = app.create_customer(&p, json!({})).await.id;
+        app.deposit(&p, "12.00").await;
+        // The first fundings open the arrears accounts (the locking path): 10.00 stay.
+        app.signed(&p).post(FUND, &move_body(&c, "1.00")).await.ok();
+        app.signed(&p).post(FUND, &move_body(&d, "1.00")).await.ok();
+        partners.push((p, c, d));
+    }
+    // Per partner: six fundings of 2.00 (12.00 asked, 10.00 there), one of them keyed "same".
+    let mut tasks = Vec::new();
+    for (pi, (p, c, d)) in partners.iter().enumerate() {
+        for i in 0..6 {
+            let (app, p) = (app.clone(), p.clone());
+            let body = move_body(if i % 2 == 0 { c } else { d }, "2.00");
+            tasks.push(tokio::spawn(async move {
+                let r = if i == 0 {
+                    app.signed(&p).post_idem(FUND, &body, "same").await
+                } else {
+                    app.signed(&p).post(FUND, &body).await
+                };
+                (pi, r)
+            }));
+        }
+    }
+    let mut ok = vec![0; partners.len()];
+    for t in tasks {
+        let (pi, r) = t.await.unwrap();
+        if r.status == 200 {
+            ok[pi] += 1;
+        } else {
+            r.err(400, "CBC.99005003");
+        }
+    }
+    assert_eq!(ok, vec![5; partners.len()], "successes per partner");
+    for (p, c, d) in &partners {
+        let (cash, funded, stored): (i64, i64, i64) = sqlx::query_as(
+            "select (select balance from ledger_account
+                      where owner_id = $1 and purpose = 'partner_cash'),
+                    (select sum(balance)::bigint from ledger_account
+                      where owner_id = any($2) and purpose = 'customer_cash'),
+                    (select count(*) from idempotency_key where caller_id = $1 and key = 'same')",
+        )
+        .bind(&p.id)
+        .bind(vec![c.clone(), d.clone()])
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!((cash, funded, stored), (0, 1200, 1), "partner {}", p.id);
+    }
+    // Some transaction wrote the journals of more than one partner.
+    let shared: i64 = sqlx::query_scalar(
+        "select count(*) from (select j.xmin::text from journal j
+                                 join adjust_record a using (trans_id)
+                                where j.kind = 'fund_customer'
+                                group by 1 having count(distinct a.partner_id) > 1) t",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(shared > 0, "no transaction carried two partners' moves");
+    assert!(batches(&app, "one_statement").await > 0);
+    app.assert_audit_ok().await;
+}

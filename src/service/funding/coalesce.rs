@@ -1,10 +1,13 @@
-//! Coalescing of concurrent fundings, reclaims and batch fundings of one partner into one
-//! database transaction (the hot account, docs/ledger.md), with or without `Idempotency-Key`.
+//! Coalescing of concurrent fundings, reclaims and batch fundings into shared database
+//! transactions (the hot account of one partner, and one commit for many partners' moves,
+//! docs/ledger.md), with or without `Idempotency-Key`.
 //!
-//! Every `adjust-amount`, `reclaim` and `batch-adjust-amount` joins its caller's queue. The
-//! first request of an idle caller starts a leader task at once (a lone request is never
-//! delayed); while the leader's transaction is in flight, later requests of the same caller queue
-//! up and the leader takes up to [`MAX_BATCH`] items of them in its next transaction:
+//! Every `adjust-amount`, `reclaim` and `batch-adjust-amount` joins its caller's lane: one of
+//! `funding.coalesce_lanes` queues, chosen by the calling partner (or the caller's own queue
+//! when the setting is 0). The first request of an idle lane starts a leader task at once (a lone
+//! request is never delayed); while the leader's transaction is in flight, later requests of the
+//! lane queue up and the leader takes up to [`MAX_BATCH`] items of them in its next transaction
+//! (requests of partners acting for themselves in one, the others in a second one):
 //!
 //! 0. the keyed requests: one statement takes every key's advisory lock (a key already being
 //!    processed, also by an earlier request of the same batch, is that request's 409), one
@@ -99,8 +102,8 @@ struct Pending {
     reply: oneshot::Sender<ApiResult<Outcome>>,
 }
 
-/// Per calling partner: the requests waiting for the leader's next transaction. A caller is in
-/// the map exactly while its leader task runs.
+/// Per lane (see [`lane_of`]): the requests waiting for the leader's next transaction. A lane is
+/// in the map exactly while its leader task runs.
 #[derive(Default)]
 pub struct Coalescer {
     queues: Mutex<HashMap<String, Vec<Pending>>>,
@@ -113,28 +116,47 @@ impl Coalescer {
     }
 }
 
-/// Runs `op` (with its `Idempotency-Key`, if any), coalesced with the caller's concurrent moves
-/// into one transaction.
+/// The queue a calling partner's requests join: one of `funding.coalesce_lanes` lanes (always the
+/// same for one caller, so each caller's requests keep their order of arrival), or the caller's
+/// own queue when the setting is 0.
+fn lane_of(app: &AppState, caller: &PartnerCaller) -> String {
+    match app.config.funding.coalesce_lanes {
+        0 => caller.account_id.clone(),
+        lanes => {
+            // FNV-1a: stable across processes and releases (the std hasher promises neither).
+            let h = caller
+                .account_id
+                .bytes()
+                .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                });
+            format!("lane {}", h % u64::from(lanes))
+        }
+    }
+}
+
+/// Runs `op` (with its `Idempotency-Key`, if any), coalesced with the concurrent moves of its
+/// lane into one transaction.
 pub async fn submit(
     app: &AppState,
     op: CustomerMove,
     idem: Option<IdemRequest>,
 ) -> ApiResult<Transferred> {
-    let key = op.caller.account_id.clone();
+    let key = lane_of(app, &op.caller);
     match queue(app, key, Request::Move(op), idem).await? {
         Outcome::Moved(t) => Ok(t),
         Outcome::Batch(_) => Err(mismatch()),
     }
 }
 
-/// Runs a batch funding (with its `Idempotency-Key`, if any), coalesced with the caller's
-/// concurrent moves into one transaction.
+/// Runs a batch funding (with its `Idempotency-Key`, if any), coalesced with the concurrent
+/// moves of its lane into one transaction.
 pub async fn submit_batch(
     app: &AppState,
     op: BatchFund,
     idem: Option<IdemRequest>,
 ) -> ApiResult<Vec<BatchItemOutcome>> {
-    let key = op.caller.account_id.clone();
+    let key = lane_of(app, &op.caller);
     match queue(app, key, Request::Batch(op), idem).await? {
         Outcome::Batch(b) => Ok(b),
         Outcome::Moved(_) => Err(mismatch()),
@@ -241,7 +263,31 @@ impl From<ledger::LedgerError> for Failed {
     }
 }
 
+/// Runs a batch: the requests the one-statement path serves (see [`at_once`]) in one
+/// transaction, the others (operators with a manager scope, distributors acting for a reseller)
+/// in another, so that one of those does not send the whole lane's batch down the locking path.
 async fn run(app: &AppState, batch: Vec<Pending>) {
+    let (plain, other): (Vec<Pending>, Vec<Pending>) =
+        batch.into_iter().partition(|p| is_plain(&p.req));
+    for group in [plain, other] {
+        if !group.is_empty() {
+            run_group(app, group).await;
+        }
+    }
+}
+
+/// A request of a partner acting for itself with no manager scope.
+fn is_plain(req: &Request) -> bool {
+    let plain = |c: &PartnerCaller, indirect: &Option<String>| {
+        c.manager_scope().is_none() && indirect.as_deref().is_none_or(str::is_empty)
+    };
+    match req {
+        Request::Move(op) => plain(&op.caller, &op.indirect_partner_id),
+        Request::Batch(op) => plain(&op.caller, &op.indirect_partner_id),
+    }
+}
+
+async fn run_group(app: &AppState, batch: Vec<Pending>) {
     let reqs: Vec<(&Request, Option<&IdemRequest>)> =
         batch.iter().map(|p| (&p.req, p.idem.as_ref())).collect();
     let result = match at_once(app, &reqs).await {
@@ -502,13 +548,7 @@ async fn at_once(
     app: &AppState,
     reqs: &[(&Request, Option<&IdemRequest>)],
 ) -> Result<Option<Vec<ApiResult<Outcome>>>, Failed> {
-    let plain = |c: &PartnerCaller, indirect: &Option<String>| {
-        c.manager_scope().is_none() && indirect.as_deref().is_none_or(str::is_empty)
-    };
-    if !reqs.iter().all(|(r, _)| match r {
-        Request::Move(op) => plain(&op.caller, &op.indirect_partner_id),
-        Request::Batch(op) => plain(&op.caller, &op.indirect_partner_id),
-    }) {
+    if !reqs.iter().all(|(r, _)| is_plain(r)) {
         return Ok(None);
     }
     let mut done: Vec<Option<ApiResult<Outcome>>> = (0..reqs.len()).map(|_| None).collect();
