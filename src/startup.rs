@@ -128,6 +128,7 @@ impl Application {
             limiter,
             sms,
             funding_batches: Default::default(),
+            balance_reads: crate::service::read_coalesce::ReadCoalescer::new("partner_balances"),
             callers: Default::default(),
         }));
         Ok(Application { listener, state })

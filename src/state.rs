@@ -120,8 +120,10 @@ pub struct App {
     pub sms: SmsSender,
     /// Per-caller flow control of the partner/customer API.
     pub limiter: RateLimiter,
-    /// Concurrent fundings and reclaims of one partner, coalesced into one transaction.
+    /// Concurrent fundings and reclaims, coalesced into shared transactions (per lane).
     pub funding_batches: Coalescer,
+    /// Concurrent reads of partners' own balances, answered by one query.
+    pub balance_reads: crate::service::read_coalesce::ReadCoalescer<crate::ledger::PartnerMoney>,
     /// Verified callers, kept for at most `auth.caller_cache_ms`.
     pub callers: crate::service::caller_cache::CallerCache,
 }

@@ -175,6 +175,9 @@ pub async fn list_customers(
         && f.associated_on_end.is_none()
         && f.customer_id.is_none()
         && f.manager_ids.is_none();
+    if f.account_name_like.is_some() || f.customer_like.is_some() || f.label_like.is_some() {
+        return list_matching(conn, partner_id, f, offset, limit).await;
+    }
     let total: i64 = if unfiltered {
         // The maintained per-partner counter (migration 0019): exact, without counting.
         sqlx::query_scalar("select customers from partner_list_count where partner_id = $1")
@@ -183,13 +186,7 @@ pub async fn list_customers(
             .await?
             .unwrap_or(0)
     } else {
-        // The count joins `account` only for a name filter.
-        let mut count = QueryBuilder::new("select count(*) from customer c");
-        if f.account_name_like.is_some() {
-            count.push(" join account a on a.id = c.account_id");
-        }
-        push_customer_filters(&mut count, partner_id, f);
-        count.build_query_scalar().fetch_one(&mut *conn).await?
+        count_customers(conn, partner_id, f).await?
     };
     // The page first (from the index), then its rows' accounts and managers.
     let mut rows = QueryBuilder::new(
@@ -208,6 +205,70 @@ pub async fn list_customers(
         .push_bind(limit);
     let rows = rows.build_query_as().fetch_all(conn).await?;
     Ok((total, rows))
+}
+
+#[derive(sqlx::FromRow)]
+struct CountedInfo {
+    total: i64,
+    #[sqlx(flatten)]
+    info: CustomerInfo,
+}
+
+/// A substring search in one pass: the trigram index finds the matches once, and the page and
+/// the exact count both come from them (a count and a page of their own would search twice).
+/// Only a page past the end asks for the count alone.
+async fn list_matching(
+    conn: &mut PgConnection,
+    partner_id: &str,
+    f: &CustomerFilter,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(i64, Vec<CustomerInfo>)> {
+    let mut q = QueryBuilder::new(
+        "with p as (select c.account_id, c.associated_on, count(*) over () as total
+                      from customer c",
+    );
+    if f.account_name_like.is_some() {
+        q.push(" join account a on a.id = c.account_id");
+    }
+    push_customer_filters(&mut q, partner_id, f);
+    q.push(" order by c.associated_on desc, c.account_id desc offset ")
+        .push_bind(offset)
+        .push(" limit ")
+        .push_bind(limit);
+    q.push(
+        ") select p.total, c.account_id as customer_id, a.login_name as account_name,
+                a.mobile_phone, a.email, c.real_name, c.associated_on, c.association_type, c.label,
+                c.verified_status, c.country_code, c.customer_type, c.is_frozen,
+                coalesce(m.login_name, c.account_manager) as account_manager, c.xaccount_id,
+                c.xaccount_type, c.customer_level
+           from p join customer c on c.account_id = p.account_id
+           join account a on a.id = c.account_id
+           left join account m on m.id = c.manager_id
+          order by p.associated_on desc, p.account_id desc",
+    );
+    let rows: Vec<CountedInfo> = q.build_query_as().fetch_all(&mut *conn).await?;
+    let total = match rows.first() {
+        Some(r) => r.total,
+        None if offset == 0 => 0,
+        None => count_customers(conn, partner_id, f).await?,
+    };
+    Ok((total, rows.into_iter().map(|r| r.info).collect()))
+}
+
+/// The exact number of the partner's customers matching `f` (joins `account` only for a name
+/// filter).
+async fn count_customers(
+    conn: &mut PgConnection,
+    partner_id: &str,
+    f: &CustomerFilter,
+) -> sqlx::Result<i64> {
+    let mut count = QueryBuilder::new("select count(*) from customer c");
+    if f.account_name_like.is_some() {
+        count.push(" join account a on a.id = c.account_id");
+    }
+    push_customer_filters(&mut count, partner_id, f);
+    count.build_query_scalar().fetch_one(conn).await
 }
 
 #[derive(Debug, Clone)]

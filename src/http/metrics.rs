@@ -29,6 +29,8 @@ pub struct Metrics {
     webhooks: Mutex<BTreeMap<&'static str, u64>>,
     /// Coalesced funding batches by the path they were written on.
     funding_batches: Mutex<BTreeMap<&'static str, u64>>,
+    /// Coalesced reads by kind: (queries run, reads they answered).
+    coalesced_reads: Mutex<BTreeMap<&'static str, (u64, u64)>>,
 }
 
 impl Metrics {
@@ -71,6 +73,14 @@ impl Metrics {
             .expect("metrics lock")
             .entry(path)
             .or_default() += 1;
+    }
+
+    /// One query of a coalesced read kind, answering `reads` reads.
+    pub fn record_coalesced_read(&self, kind: &'static str, reads: usize) {
+        let mut m = self.coalesced_reads.lock().expect("metrics lock");
+        let e = m.entry(kind).or_default();
+        e.0 += 1;
+        e.1 += reads as u64;
     }
 
     pub fn render(&self, pool_size: u32, pool_idle: usize, pool_max: u32) -> String {
@@ -119,6 +129,19 @@ impl Metrics {
         out.push_str("# TYPE funding_batches_total counter\n");
         for (p, n) in self.funding_batches.lock().expect("metrics lock").iter() {
             let _ = writeln!(out, "funding_batches_total{{path=\"{p}\"}} {n}");
+        }
+        let reads = self.coalesced_reads.lock().expect("metrics lock");
+        out.push_str(
+            "# HELP coalesced_read_queries_total Queries run for coalesced reads, by kind.\n",
+        );
+        out.push_str("# TYPE coalesced_read_queries_total counter\n");
+        for (k, (q, _)) in reads.iter() {
+            let _ = writeln!(out, "coalesced_read_queries_total{{kind=\"{k}\"}} {q}");
+        }
+        out.push_str("# HELP coalesced_reads_total Reads answered by those queries, by kind.\n");
+        out.push_str("# TYPE coalesced_reads_total counter\n");
+        for (k, (_, n)) in reads.iter() {
+            let _ = writeln!(out, "coalesced_reads_total{{kind=\"{k}\"}} {n}");
         }
         out
     }

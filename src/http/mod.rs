@@ -551,6 +551,7 @@ mod tests {
             metrics: Default::default(),
             limiter: ratelimit::RateLimiter::new(0),
             funding_batches: Default::default(),
+            balance_reads: crate::service::read_coalesce::ReadCoalescer::new("partner_balances"),
             callers: Default::default(),
         }))
     }

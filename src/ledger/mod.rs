@@ -804,21 +804,41 @@ pub async fn partner_money(
 ) -> Result<PartnerMoney, sqlx::Error> {
     let mut m = PartnerMoney::default();
     for row in repo::owner_accounts(conn, partner_id).await? {
+        m.add(&row);
+    }
+    Ok(m)
+}
+
+/// [`partner_money`] of many partners in one query (a partner without accounts is left out).
+pub async fn partners_money(
+    conn: &mut PgConnection,
+    partner_ids: &[String],
+) -> Result<std::collections::HashMap<String, PartnerMoney>, sqlx::Error> {
+    let mut out = std::collections::HashMap::with_capacity(partner_ids.len());
+    for (owner, row) in repo::partner_accounts(conn, partner_ids).await? {
+        out.entry(owner)
+            .or_insert_with(PartnerMoney::default)
+            .add(&row);
+    }
+    Ok(out)
+}
+
+impl PartnerMoney {
+    fn add(&mut self, row: &repo::AccountRow) {
         match row.purpose.as_str() {
             "partner_cash" => {
-                m.cash_account_id = Some(row.id);
-                m.cash = row.balance;
-                m.designated = row.floor.unwrap_or(0);
+                self.cash_account_id = Some(row.id);
+                self.cash = row.balance;
+                self.designated = row.floor.unwrap_or(0);
             }
             "partner_credit" => {
-                m.credit_account_id = Some(row.id);
-                m.credit = row.balance;
-                m.credit_limit = row.credit_limit;
+                self.credit_account_id = Some(row.id);
+                self.credit = row.balance;
+                self.credit_limit = row.credit_limit;
             }
             _ => {}
         }
     }
-    Ok(m)
 }
 
 /// Balances of one purpose for many owners (absent accounts are left out).

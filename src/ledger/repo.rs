@@ -292,6 +292,35 @@ pub(super) async fn owner_accounts(
     .await
 }
 
+/// The cash and credit accounts of many partners: (owner, account).
+pub(super) async fn partner_accounts(
+    conn: &mut PgConnection,
+    partner_ids: &[String],
+) -> Result<Vec<(String, AccountRow)>, sqlx::Error> {
+    let rows: Vec<(String, AccountId, String, i64, Option<i64>, i64)> = sqlx::query_as(
+        "select owner_id, id, purpose, balance, floor, credit_limit from ledger_account
+          where owner_id = any($1) and purpose in ('partner_cash', 'partner_credit')",
+    )
+    .bind(partner_ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(owner, id, purpose, balance, floor, credit_limit)| {
+            (
+                owner,
+                AccountRow {
+                    id,
+                    purpose,
+                    balance,
+                    floor,
+                    credit_limit,
+                },
+            )
+        })
+        .collect())
+}
+
 pub(super) async fn balances(
     conn: &mut PgConnection,
     owner_ids: &[String],

@@ -21,8 +21,9 @@ use crate::{
         idempotency::Effect,
         lifecycle, organisation,
         partners::{self, Acting},
+        read_coalesce,
     },
-    state::App,
+    state::{App, AppState},
 };
 
 mod coalesce;
@@ -460,13 +461,43 @@ pub async fn audit(app: &App) -> ApiResult<ledger::AuditReport> {
 
 /// Balances of the caller, or of the reseller a distributor names (op. 1).
 pub async fn partner_balances(
-    app: &App,
+    app: &AppState,
     caller: &PartnerCaller,
     indirect_partner_id: Option<&str>,
 ) -> ApiResult<PartnerMoney> {
+    if indirect_partner_id.is_none_or(str::is_empty) {
+        // The caller's own balances: concurrent reads share one query.
+        let money = read_coalesce::read(
+            app,
+            |app| &app.balance_reads,
+            load_partners_money,
+            caller.account_id.clone(),
+        )
+        .await?;
+        return Ok(money.unwrap_or_default());
+    }
     let mut conn = app.db.acquire().await?;
     let acting = partners::resolve_acting(&mut conn, caller, indirect_partner_id).await?;
     Ok(ledger::partner_money(&mut conn, &acting.partner_id).await?)
+}
+
+fn load_partners_money(
+    app: AppState,
+    ids: Vec<String>,
+) -> std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = Result<std::collections::HashMap<String, PartnerMoney>, sqlx::Error>,
+            > + Send,
+    >,
+> {
+    Box::pin(async move {
+        let mut conn = app.db.acquire().await?;
+        let found = ledger::partners_money(&mut conn, &ids).await?;
+        // Answered from this task, not the requests': behind a pooler, end the checkout here.
+        conn.settle().await?;
+        Ok(found)
+    })
 }
 
 /// Balance and arrears (fen) of each requested id that is a resale sub-customer of the acting

@@ -24,6 +24,7 @@ pub mod organisation;
 pub mod partner_bills;
 pub mod partners;
 pub mod performance;
+pub mod read_coalesce;
 pub mod realname;
 pub mod resource_bills;
 pub mod sms;

@@ -19,6 +19,7 @@ mod customers;
 mod events;
 mod funding;
 mod funding_one_statement;
+mod funding_reads;
 mod hardening;
 mod ledger;
 mod ledger_incremental;
