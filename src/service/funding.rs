@@ -481,16 +481,7 @@ pub async fn partner_balances(
     Ok(ledger::partner_money(&mut conn, &acting.partner_id).await?)
 }
 
-fn load_partners_money(
-    app: AppState,
-    ids: Vec<String>,
-) -> std::pin::Pin<
-    Box<
-        dyn std::future::Future<
-                Output = Result<std::collections::HashMap<String, PartnerMoney>, sqlx::Error>,
-            > + Send,
-    >,
-> {
+fn load_partners_money(app: AppState, ids: Vec<String>) -> read_coalesce::Loading<PartnerMoney> {
     Box::pin(async move {
         let mut conn = app.db.acquire().await?;
         let found = ledger::partners_money(&mut conn, &ids).await?;

@@ -20,12 +20,15 @@ pub const MAX_KEYS: usize = 512;
 
 type Answer<V> = oneshot::Sender<ApiResult<Option<V>>>;
 
+/// The reads waiting for the next query: (key, where its answer goes).
+type Waiting<V> = Vec<(String, Answer<V>)>;
+
 /// One kind of read. `None` while no query of this kind runs; else the reads waiting for the
 /// next one.
 pub struct ReadCoalescer<V> {
     /// The kind's name in `/metrics` (`coalesced_reads_total{kind=…}`).
     name: &'static str,
-    waiting: Mutex<Option<Vec<(String, Answer<V>)>>>,
+    waiting: Mutex<Option<Waiting<V>>>,
 }
 
 impl<V> ReadCoalescer<V> {
@@ -36,18 +39,17 @@ impl<V> ReadCoalescer<V> {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Vec<(String, Answer<V>)>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Waiting<V>>> {
         // Every change under this lock is one assignment or push: a panic cannot tear it.
         self.waiting.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 /// What a kind of read runs: every value found for the keys (a key without a value is left out).
-pub type Load<V> =
-    fn(
-        AppState,
-        Vec<String>,
-    ) -> Pin<Box<dyn Future<Output = Result<HashMap<String, V>, sqlx::Error>> + Send>>;
+pub type Load<V> = fn(AppState, Vec<String>) -> Loading<V>;
+
+/// The query of a [`Load`], running.
+pub type Loading<V> = Pin<Box<dyn Future<Output = Result<HashMap<String, V>, sqlx::Error>> + Send>>;
 
 /// The coalescer of a kind of read, in the app state.
 pub type Which<V> = fn(&AppState) -> &ReadCoalescer<V>;
@@ -104,7 +106,7 @@ async fn lead<V: Clone + Send + 'static>(
     app: AppState,
     which: Which<V>,
     load: Load<V>,
-    mut batch: Vec<(String, Answer<V>)>,
+    mut batch: Waiting<V>,
 ) {
     let mut leading = Leading {
         app: app.clone(),
