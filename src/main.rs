@@ -12,12 +12,6 @@ use partner_center::{
     telemetry,
 };
 
-/// mimalloc instead of glibc malloc: requests allocate and free many small buffers (HTTP, JSON,
-/// query rows) from two worker threads; glibc's malloc/free and its consolidation were ~8 % of
-/// the server's samples under load (docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "partner-center",
