@@ -29,9 +29,11 @@
 //! one-transaction path (`idempotency::run`), so each gets its own outcome. If the commit itself
 //! fails its outcome is unknown and every request gets the 500, as a lone request would.
 
+mod locking;
+mod one_statement;
+
 use std::{collections::HashMap, sync::Mutex};
 
-use sqlx::PgConnection;
 use tokio::sync::oneshot;
 
 use super::{
@@ -263,7 +265,7 @@ impl From<ledger::LedgerError> for Failed {
     }
 }
 
-/// Runs a batch: the requests the one-statement path serves (see [`at_once`]) in one
+/// Runs a batch: the requests the one-statement path serves (see [`one_statement::at_once`]) in one
 /// transaction, the others (operators with a manager scope, distributors acting for a reseller)
 /// in another, so that one of those does not send the whole lane's batch down the locking path.
 async fn run(app: &AppState, batch: Vec<Pending>) {
@@ -290,19 +292,19 @@ fn is_plain(req: &Request) -> bool {
 async fn run_group(app: &AppState, batch: Vec<Pending>) {
     let reqs: Vec<(&Request, Option<&IdemRequest>)> =
         batch.iter().map(|p| (&p.req, p.idem.as_ref())).collect();
-    let result = match at_once(app, &reqs).await {
+    let result = match one_statement::at_once(app, &reqs).await {
         Ok(Some(outcomes)) => {
             app.metrics.record_funding_batch("one_statement");
             Ok(outcomes)
         }
         Ok(None) => {
             app.metrics.record_funding_batch("locking");
-            transact(app, &reqs).await
+            locking::transact(app, &reqs).await
         }
         Err(Failed::BeforeCommit(e)) => {
             tracing::debug!(error = ?e, "funding batch: the one-statement path failed before writing");
             app.metrics.record_funding_batch("locking");
-            transact(app, &reqs).await
+            locking::transact(app, &reqs).await
         }
         Err(e) => Err(e),
     };
@@ -360,54 +362,6 @@ struct Item<'a> {
     posted: Option<String>,
 }
 
-/// Runs the batch in one transaction, rolled back explicitly when it fails before the commit (so
-/// the keys' locks are released before the requests are re-run alone).
-async fn transact(
-    app: &AppState,
-    reqs: &[(&Request, Option<&IdemRequest>)],
-) -> Result<Vec<ApiResult<Outcome>>, Failed> {
-    let mut tx = app.db.begin().await?;
-    match in_tx(app, &mut tx, reqs).await {
-        Ok(outcomes) => {
-            tx.commit().await.map_err(|e| Failed::Commit(e.into()))?;
-            Ok(outcomes)
-        }
-        Err(e) => {
-            let _ = tx.rollback().await;
-            Err(e)
-        }
-    }
-}
-
-/// Step 0: the answers of keyed requests that do not run (409, 422, replays).
-async fn keyed_answers(
-    app: &AppState,
-    conn: &mut PgConnection,
-    reqs: &[(&Request, Option<&IdemRequest>)],
-    done: &mut [Option<ApiResult<Outcome>>],
-) -> Result<(), Failed> {
-    let keyed = distinct_keys(reqs, done);
-    if keyed.is_empty() {
-        return Ok(());
-    }
-    let pairs: Vec<(&str, &str)> = keyed
-        .iter()
-        .map(|(_, k)| (k.caller_id.as_str(), k.key.as_str()))
-        .collect();
-    let locked = db::idempotency::try_lock_many(conn, &pairs).await?;
-    let cutoff = idempotency::retention_cutoff(app);
-    let stored = db::idempotency::forget_and_find_many(conn, &pairs, cutoff).await?;
-    for (n, taken) in locked.into_iter().enumerate() {
-        if !taken {
-            done[keyed[n].0] = Some(Err(idempotency::in_progress()));
-        }
-    }
-    for (n, outcome) in stored {
-        replay_into(reqs, &keyed, n, outcome, done);
-    }
-    Ok(())
-}
-
 /// The keyed requests with their keys, each key once: a key already earlier in the batch is
 /// that later request's 409 (the earlier one is still being processed).
 fn distinct_keys<'r>(
@@ -443,255 +397,6 @@ fn replay_into(
             Request::Move(_) => idempotency::replay_for(k, outcome).map(Outcome::Moved),
             Request::Batch(_) => idempotency::replay_for(k, outcome).map(Outcome::Batch),
         });
-    }
-}
-
-/// Step 1: the items of the requests that run, each with its rules' verdict.
-async fn items<'a>(
-    conn: &mut PgConnection,
-    reqs: &[(&'a Request, Option<&IdemRequest>)],
-    done: &mut [Option<ApiResult<Outcome>>],
-) -> Result<Vec<Item<'a>>, Failed> {
-    let mut items = Vec::new();
-    for (i, (req, _)) in reqs.iter().enumerate() {
-        if done[i].is_some() {
-            continue;
-        }
-        match req {
-            Request::Move(op) => {
-                let partner = rejection(reclaim_or_fund_rules(conn, op).await)?;
-                items.push(Item {
-                    req: i,
-                    kind: op.kind,
-                    caller: &op.caller,
-                    customer_id: &op.customer_id,
-                    amount: op.amount,
-                    partner,
-                    posted: None,
-                });
-            }
-            Request::Batch(op) => {
-                let acting =
-                    partners::resolve_acting(conn, &op.caller, op.indirect_partner_id.as_deref())
-                        .await;
-                let acting = match rejection(acting)? {
-                    Ok(a) => a,
-                    Err(e) => {
-                        done[i] = Some(Err(e));
-                        continue;
-                    }
-                };
-                for (customer_id, amount) in &op.items {
-                    let rules = resale_customer_of(
-                        conn,
-                        &op.caller,
-                        &acting.partner_id,
-                        customer_id,
-                        Direction::ToCustomer,
-                    )
-                    .await;
-                    let partner = rejection(rules)?.map(|()| acting.partner_id.clone());
-                    items.push(Item {
-                        req: i,
-                        kind: Kind::Fund,
-                        caller: &op.caller,
-                        customer_id,
-                        amount: *amount,
-                        partner,
-                        posted: None,
-                    });
-                }
-            }
-        }
-    }
-    Ok(items)
-}
-
-async fn in_tx(
-    app: &AppState,
-    tx: &mut PgConnection,
-    reqs: &[(&Request, Option<&IdemRequest>)],
-) -> Result<Vec<ApiResult<Outcome>>, Failed> {
-    let mut done: Vec<Option<ApiResult<Outcome>>> = (0..reqs.len()).map(|_| None).collect();
-    keyed_answers(app, tx, reqs, &mut done).await?;
-    // The keyed requests answered without running (replays, 409, 422) store nothing.
-    let settled: Vec<bool> = done.iter().map(Option::is_some).collect();
-    // 1. Rules.
-    let mut items = items(tx, reqs, &mut done).await?;
-    // 2. Every account of the accepted items, locked once, in the one lock order.
-    let refs = account_refs(&items);
-    let mut locked = if refs.is_empty() {
-        Vec::new()
-    } else {
-        ledger::lock_accounts(tx, &refs).await?
-    };
-    // 3. One journal per item, planned against the locked balances, all written in one statement.
-    let (planned, posted) = plan(app, &mut items, &mut locked)?;
-    ledger::write_planned(tx, &planned, &locked).await?;
-    // 4. The adjust records in one statement.
-    let rows = adjust_rows(&items, &posted);
-    db::funding::insert_adjust_records(tx, &rows).await?;
-    crate::service::events::funding_recorded(tx, &rows).await?;
-    // Every request's answer; the outcomes of the keyed ones that ran, in one statement.
-    let (outcomes, kept) = settle(reqs, done, &settled, items)?;
-    db::idempotency::insert_many(tx, &new_outcomes(app, &kept)).await?;
-    Ok(outcomes)
-}
-
-/// The usual path, in **two round trips** and no explicit transaction: one read without locks
-/// ([`db::funding::move_snapshot`]: customers, accounts, stored outcomes), the rules and the
-/// plan here, then every write in one statement that re-checks what was read under its locks
-/// ([`ledger::apply_planned`]). `None` when it does not apply (an operator with a manager scope,
-/// a distributor acting for a reseller, an account not opened yet) or what was read changed (or
-/// a key is in use elsewhere): nothing was written, and the batch takes the locking path.
-async fn at_once(
-    app: &AppState,
-    reqs: &[(&Request, Option<&IdemRequest>)],
-) -> Result<Option<Vec<ApiResult<Outcome>>>, Failed> {
-    if !reqs.iter().all(|(r, _)| is_plain(r)) {
-        return Ok(None);
-    }
-    let mut done: Vec<Option<ApiResult<Outcome>>> = (0..reqs.len()).map(|_| None).collect();
-    let keyed = distinct_keys(reqs, &mut done);
-    let pairs: Vec<(&str, &str)> = keyed
-        .iter()
-        .map(|(_, k)| (k.caller_id.as_str(), k.key.as_str()))
-        .collect();
-    let mut customer_ids: Vec<&str> = Vec::new();
-    let mut wanted: Vec<(&str, &str)> = Vec::new();
-    for (i, (req, _)) in reqs.iter().enumerate() {
-        if done[i].is_some() {
-            continue;
-        }
-        let (partner, customers): (&str, Vec<&str>) = match req {
-            Request::Move(op) => (&op.caller.account_id, vec![op.customer_id.as_str()]),
-            Request::Batch(op) => (
-                &op.caller.account_id,
-                op.items.iter().map(|(c, _)| c.as_str()).collect(),
-            ),
-        };
-        for r in [Purpose::PartnerCash, Purpose::PartnerCredit] {
-            wanted.push((partner, r.as_str()));
-        }
-        for c in customers {
-            customer_ids.push(c);
-            for r in [Purpose::CustomerCash, Purpose::CustomerDebt] {
-                wanted.push((c, r.as_str()));
-            }
-        }
-    }
-    let cutoff = idempotency::retention_cutoff(app);
-    let mut conn = app.db.acquire().await?;
-    let snap =
-        db::funding::move_snapshot(&mut conn, &customer_ids, &wanted, &pairs, cutoff).await?;
-    for s in snap.stored {
-        let outcome = db::idempotency::StoredOutcome {
-            request_hash: s.request_hash,
-            status: s.status,
-            body: s.body,
-        };
-        replay_into(reqs, &keyed, s.n - 1, outcome, &mut done);
-    }
-    let settled: Vec<bool> = done.iter().map(Option::is_some).collect();
-    let running: Vec<(&str, &str)> = keyed
-        .iter()
-        .zip(&pairs)
-        .filter(|((i, _), _)| !settled[*i])
-        .map(|(_, p)| *p)
-        .collect();
-    // 1. Rules, against the customers read.
-    let customer = |id: &str| {
-        snap.customers
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| MovedCustomer {
-                partner_id: c.partner_id.as_deref(),
-                association_type: c.association_type.as_deref(),
-                is_frozen: c.is_frozen,
-            })
-    };
-    let mut items = Vec::new();
-    for (i, (req, _)) in reqs.iter().enumerate() {
-        if done[i].is_some() {
-            continue;
-        }
-        let moves: Vec<(Kind, &PartnerCaller, &str, Amount)> = match req {
-            Request::Move(op) => vec![(op.kind, &op.caller, &op.customer_id, op.amount)],
-            Request::Batch(op) => op
-                .items
-                .iter()
-                .map(|(c, a)| (Kind::Fund, &op.caller, c.as_str(), *a))
-                .collect(),
-        };
-        for (kind, caller, customer_id, amount) in moves {
-            let direction = match kind {
-                Kind::Fund => Direction::ToCustomer,
-                Kind::Reclaim => Direction::FromCustomer,
-            };
-            let partner = customer_rules(
-                customer(customer_id).as_ref(),
-                &caller.account_id,
-                direction,
-            )
-            .map(|()| caller.account_id.clone());
-            items.push(Item {
-                req: i,
-                kind,
-                caller,
-                customer_id,
-                amount,
-                partner,
-                posted: None,
-            });
-        }
-    }
-    // 2. The accounts as read; one not opened yet is opened on the locking path.
-    let mut locked = Vec::new();
-    for r in account_refs(&items) {
-        let Some(a) = snap
-            .accounts
-            .iter()
-            .find(|a| a.owner_id == r.owner_id && a.purpose == r.purpose.as_str())
-        else {
-            return Ok(None);
-        };
-        locked.push(a.clone());
-    }
-    let start = locked.clone();
-    // 3. The plan; 4. every write in one statement.
-    let (planned, posted) = plan(app, &mut items, &mut locked)?;
-    let rows = adjust_rows(&items, &posted);
-    let adjust = to_json(&rows)?;
-    let events = to_json(&crate::service::events::funding_events(&rows))?;
-    drop(rows);
-    let customers = to_json(&snap.customers)?;
-    let (outcomes, kept) = settle(reqs, done, &settled, items)?;
-    let alongside = ledger::Alongside {
-        keys: &running,
-        forget_before: cutoff,
-        customers,
-        adjust,
-        events,
-        outcomes: to_json(&new_outcomes(app, &kept))?,
-    };
-    match ledger::apply_planned(&mut conn, &planned, &start, alongside).await {
-        // Committed before the requests are answered (this task is not theirs): behind a
-        // transaction pooler the statement ran in the checkout's transaction.
-        Ok(true) => match conn.settle().await {
-            Ok(()) => Ok(Some(outcomes)),
-            Err(e) => Err(Failed::Commit(e.into())),
-        },
-        Ok(false) => Ok(None),
-        // The server refused the statement: it rolled back, nothing was written.
-        Err(ledger::LedgerError::Db(sqlx::Error::Database(e))) => {
-            tracing::debug!(error = %e, "funding batch: the one statement was refused");
-            Ok(None)
-        }
-        Err(ledger::LedgerError::Db(e)) => Err(Failed::Commit(e.into())),
-        Err(e) => {
-            tracing::debug!(error = %e, "funding batch: the one statement was refused");
-            Ok(None)
-        }
     }
 }
 
