@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
-use super::page;
+use super::{page, LineRow};
 
 /// A yearly/monthly resource, every column.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -13,7 +13,9 @@ pub struct OrderIdQuery {
     pub order_id: Option<String>,
 }
 
-fn required_order_id(v: Option<String>) -> Result<String, ApiError> {
+/// `order_id` of a query or body: required, at most 64 characters (also used by paying,
+/// cancelling and the resources of an order).
+pub(super) fn required_order_id(v: Option<String>) -> Result<String, ApiError> {
     let id = given(v).ok_or_else(|| ApiError::invalid("order_id", "is required"))?;
     max_len("order_id", Some(&id), 64)?;
     Ok(id)
