@@ -12,8 +12,10 @@
 //!   business rows and money commit or roll back together.
 
 pub mod audit;
+mod coupons;
 pub mod orders;
 pub mod payouts;
+mod reads;
 mod repo;
 pub mod usage;
 
@@ -21,6 +23,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 pub use audit::{audit, audit_incremental, audit_snapshot, AuditReport, IncrementalReport};
+pub use coupons::*;
+pub use reads::*;
 
 use crate::domain::Amount;
 
@@ -693,159 +697,4 @@ pub async fn set_designated(
     }
     repo::set_floor(conn, c.id, designated_fen).await?;
     Ok(())
-}
-
-/// Moves coupon quota (fen) from `from` to `to`: the vendor granting or lowering a quota (with
-/// the system `coupon_quota_source`), or a distributor's quota to/from a reseller quota. Both
-/// accounts must be of the coupon-quota asset; a quota account never goes below 0.
-pub async fn move_coupon_quota(
-    conn: &mut PgConnection,
-    from: AccountRef<'_>,
-    to: AccountRef<'_>,
-    amount: Amount,
-    entry: &Entry<'_>,
-) -> Result<JournalId, LedgerError> {
-    if from.purpose.asset() != Asset::CouponQuota || to.purpose.asset() != Asset::CouponQuota {
-        return Err(LedgerError::Invalid(
-            "coupon quota moves between quota accounts",
-        ));
-    }
-    transfer(conn, from, to, amount, entry).await
-}
-
-/// The whole balance of a quota account (owned by the quota id), locked.
-pub async fn lock_quota_balance(
-    conn: &mut PgConnection,
-    quota_id: &str,
-) -> Result<i64, LedgerError> {
-    let q = AccountRef::new(quota_id, Purpose::PartnerCouponQuota);
-    let locked = lock_accounts(conn, &[q]).await?;
-    Ok(find(&locked, q).balance)
-}
-
-/// Issues a coupon: `face` leaves the quota (owned by the quota id) for that quota's issued-quota
-/// source, and the same value enters the coupon (owned by the coupon id) from that quota's
-/// coupon-value source. The sources are per quota (not one system row), so issuing from different
-/// quotas never waits on a shared row. `Insufficient` when the quota's balance is below `face`.
-pub async fn issue_coupon(
-    conn: &mut PgConnection,
-    quota_id: &str,
-    coupon_id: &str,
-    face: Amount,
-    entry: &Entry<'_>,
-) -> Result<JournalId, LedgerError> {
-    let quota = AccountRef::new(quota_id, Purpose::PartnerCouponQuota);
-    let qsrc = AccountRef::new(quota_id, Purpose::CouponQuotaSource);
-    let coupon = AccountRef::new(coupon_id, Purpose::CustomerCouponValue);
-    let vsrc = AccountRef::new(quota_id, Purpose::CouponValueSource);
-    let locked = lock_accounts(conn, &[quota, qsrc, coupon, vsrc]).await?;
-    if find(&locked, quota).available() < face.fen() {
-        return Err(LedgerError::Insufficient);
-    }
-    let postings = [
-        (find(&locked, quota).id, -face.fen()),
-        (find(&locked, qsrc).id, face.fen()),
-        (find(&locked, vsrc).id, -face.fen()),
-        (find(&locked, coupon).id, face.fen()),
-    ];
-    post(conn, entry, &locked, &postings).await
-}
-
-/// Reclaims a coupon's whole remaining balance back to its quota (the reverse of
-/// [`issue_coupon`]). Returns the journal and the amount (fen), or `None` when the coupon's
-/// balance is already 0.
-pub async fn reclaim_coupon(
-    conn: &mut PgConnection,
-    coupon_id: &str,
-    quota_id: &str,
-    entry: &Entry<'_>,
-) -> Result<Option<(JournalId, i64)>, LedgerError> {
-    let quota = AccountRef::new(quota_id, Purpose::PartnerCouponQuota);
-    let qsrc = AccountRef::new(quota_id, Purpose::CouponQuotaSource);
-    let coupon = AccountRef::new(coupon_id, Purpose::CustomerCouponValue);
-    let vsrc = AccountRef::new(quota_id, Purpose::CouponValueSource);
-    let locked = lock_accounts(conn, &[quota, qsrc, coupon, vsrc]).await?;
-    let amount = find(&locked, coupon).balance;
-    if amount <= 0 {
-        return Ok(None);
-    }
-    let postings = [
-        (find(&locked, coupon).id, -amount),
-        (find(&locked, vsrc).id, amount),
-        (find(&locked, qsrc).id, -amount),
-        (find(&locked, quota).id, amount),
-    ];
-    let j = post(conn, entry, &locked, &postings).await?;
-    Ok(Some((j, amount)))
-}
-
-/// A partner's money as the balance operations show it (all fen).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PartnerMoney {
-    pub cash_account_id: Option<AccountId>,
-    pub cash: i64,
-    pub designated: i64,
-    pub credit_account_id: Option<AccountId>,
-    pub credit: i64,
-    pub credit_limit: i64,
-}
-
-impl PartnerMoney {
-    /// Σ over the balance accounts of (amount − designated amount).
-    pub fn fundable(&self) -> i64 {
-        (self.cash - self.designated) + self.credit
-    }
-}
-
-/// Reads (without locking) a partner's cash and credit accounts; absent accounts read as zero.
-pub async fn partner_money(
-    conn: &mut PgConnection,
-    partner_id: &str,
-) -> Result<PartnerMoney, sqlx::Error> {
-    let mut m = PartnerMoney::default();
-    for row in repo::owner_accounts(conn, partner_id).await? {
-        m.add(&row);
-    }
-    Ok(m)
-}
-
-/// [`partner_money`] of many partners in one query (a partner without accounts is left out).
-pub async fn partners_money(
-    conn: &mut PgConnection,
-    partner_ids: &[String],
-) -> Result<std::collections::HashMap<String, PartnerMoney>, sqlx::Error> {
-    let mut out = std::collections::HashMap::with_capacity(partner_ids.len());
-    for (owner, row) in repo::partner_accounts(conn, partner_ids).await? {
-        out.entry(owner)
-            .or_insert_with(PartnerMoney::default)
-            .add(&row);
-    }
-    Ok(out)
-}
-
-impl PartnerMoney {
-    fn add(&mut self, row: &repo::AccountRow) {
-        match row.purpose.as_str() {
-            "partner_cash" => {
-                self.cash_account_id = Some(row.id);
-                self.cash = row.balance;
-                self.designated = row.floor.unwrap_or(0);
-            }
-            "partner_credit" => {
-                self.credit_account_id = Some(row.id);
-                self.credit = row.balance;
-                self.credit_limit = row.credit_limit;
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Balances of one purpose for many owners (absent accounts are left out).
-pub async fn balances(
-    conn: &mut PgConnection,
-    owner_ids: &[String],
-    purpose: Purpose,
-) -> Result<Vec<(String, AccountId, i64)>, sqlx::Error> {
-    repo::balances(conn, owner_ids, purpose).await
 }
