@@ -167,17 +167,15 @@ pub async fn list_customers(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<CustomerInfo>)> {
-    let unfiltered = f.account_name_like.is_none()
-        && f.customer_like.is_none()
-        && f.label_like.is_none()
-        && f.association_type.is_none()
+    if f.account_name_like.is_some() || f.customer_like.is_some() || f.label_like.is_some() {
+        return list_matching(conn, partner_id, f, offset, limit).await;
+    }
+    // No substring filter from here on.
+    let unfiltered = f.association_type.is_none()
         && f.associated_on_begin.is_none()
         && f.associated_on_end.is_none()
         && f.customer_id.is_none()
         && f.manager_ids.is_none();
-    if f.account_name_like.is_some() || f.customer_like.is_some() || f.label_like.is_some() {
-        return list_matching(conn, partner_id, f, offset, limit).await;
-    }
     let total: i64 = if unfiltered {
         // The maintained per-partner counter (migration 0019): exact, without counting.
         sqlx::query_scalar("select customers from partner_list_count where partner_id = $1")

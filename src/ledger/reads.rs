@@ -25,14 +25,12 @@ pub async fn partner_money(
     conn: &mut PgConnection,
     partner_id: &str,
 ) -> Result<PartnerMoney, sqlx::Error> {
-    let mut m = PartnerMoney::default();
-    for row in repo::owner_accounts(conn, partner_id).await? {
-        m.add(&row);
-    }
-    Ok(m)
+    let mut found = partners_money(conn, &[partner_id.to_string()]).await?;
+    Ok(found.remove(partner_id).unwrap_or_default())
 }
 
-/// [`partner_money`] of many partners in one query (a partner without accounts is left out).
+/// The cash and credit accounts of many partners in one query (a partner without accounts is
+/// left out).
 pub async fn partners_money(
     conn: &mut PgConnection,
     partner_ids: &[String],

@@ -252,62 +252,55 @@ pub async fn due_resources(
     .await
 }
 
-/// A customer's renewal deduction days (set_resources_renew_config), if set.
-pub async fn deduction_days(
+/// A customer's setting of `set_resources_renew_config` (table `renew_config`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenewSetting {
+    /// `DEDUCTION_DATE`: auto-renewals deduct this many days (2–7) before expiry.
+    DeductionDays,
+    /// `EXPIRE_DATE`: renewals end on this day of the month in UTC+8 (1–28, -1 the last day).
+    ExpireDay,
+}
+
+impl RenewSetting {
+    fn column(self) -> &'static str {
+        match self {
+            RenewSetting::DeductionDays => "deduction_days",
+            RenewSetting::ExpireDay => "expire_day",
+        }
+    }
+}
+
+/// The customer's value of `setting`, if set.
+pub async fn renew_setting(
     conn: &mut PgConnection,
     customer_id: &str,
+    setting: RenewSetting,
 ) -> sqlx::Result<Option<i16>> {
-    sqlx::query_scalar::<_, Option<i16>>(
-        "select deduction_days from renew_config where customer_id = $1",
-    )
+    sqlx::query_scalar::<_, Option<i16>>(&format!(
+        "select {} from renew_config where customer_id = $1",
+        setting.column()
+    ))
     .bind(customer_id)
     .fetch_optional(conn)
     .await
     .map(Option::flatten)
 }
 
-/// A customer's unified renewal expiry day (set_resources_renew_config `EXPIRE_DATE`), if set.
-pub async fn expire_day(conn: &mut PgConnection, customer_id: &str) -> sqlx::Result<Option<i16>> {
-    sqlx::query_scalar::<_, Option<i16>>(
-        "select expire_day from renew_config where customer_id = $1",
-    )
-    .bind(customer_id)
-    .fetch_optional(conn)
-    .await
-    .map(Option::flatten)
-}
-
-/// Sets the unified renewal expiry day; the deduction days stay as they are.
-pub async fn set_expire_day(
+/// Sets the customer's value of `setting`; its other setting stays as it is.
+pub async fn set_renew_setting(
     conn: &mut PgConnection,
     customer_id: &str,
-    day: i16,
+    setting: RenewSetting,
+    value: i16,
     at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into renew_config (customer_id, expire_day, updated_at) values ($1, $2, $3)
-         on conflict (customer_id) do update set expire_day = $2, updated_at = $3",
-    )
+    let column = setting.column();
+    sqlx::query(&format!(
+        "insert into renew_config (customer_id, {column}, updated_at) values ($1, $2, $3)
+         on conflict (customer_id) do update set {column} = $2, updated_at = $3"
+    ))
     .bind(customer_id)
-    .bind(day)
-    .bind(at)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub async fn set_deduction_days(
-    conn: &mut PgConnection,
-    customer_id: &str,
-    days: i16,
-    at: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into renew_config (customer_id, deduction_days, updated_at) values ($1, $2, $3)
-         on conflict (customer_id) do update set deduction_days = $2, updated_at = $3",
-    )
-    .bind(customer_id)
-    .bind(days)
+    .bind(value)
     .bind(at)
     .execute(conn)
     .await?;

@@ -101,7 +101,8 @@ async fn run_resource(app: &App, id: &str, now: DateTime<Utc>) -> ApiResult<u64>
         let Some(mut r) = db::orders::lock_resource(&mut tx, id).await? else {
             return Ok(steps);
         };
-        let days = db::orders::deduction_days(&mut tx, &r.customer_id)
+        let setting = db::orders::RenewSetting::DeductionDays;
+        let days = db::orders::renew_setting(&mut tx, &r.customer_id, setting)
             .await?
             .map_or(cfg.renew_days_before, i64::from);
         let Some(step) = next_step(&r, days, cfg.grace_days, cfg.retention_days) else {

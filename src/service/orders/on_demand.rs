@@ -108,20 +108,18 @@ pub async fn to_on_demand_now(
     Ok(out)
 }
 
-/// `set_resources_renew_config` `DEDUCTION_DATE`: auto-renewals of the customer deduct this many
-/// days (2–7) before expiry.
-pub async fn set_deduction_days(app: &App, caller: &CustomerCaller, days: i16) -> ApiResult<()> {
+/// `set_resources_renew_config`: `DEDUCTION_DATE` (auto-renewals of the customer deduct this
+/// many days, 2–7, before expiry) or `EXPIRE_DATE` (renewals end on this day of the month in
+/// UTC+8, 1–28 or -1 the last day, the days added charged pro rata: `domain::orders::aligned_end`,
+/// `extra_days_price`). The other setting stays as it is.
+pub async fn set_renew_setting(
+    app: &App,
+    caller: &CustomerCaller,
+    setting: db::orders::RenewSetting,
+    value: i16,
+) -> ApiResult<()> {
     let mut conn = app.db.acquire().await?;
-    db::orders::set_deduction_days(&mut conn, &caller.account_id, days, app.now()).await?;
-    Ok(())
-}
-
-/// `set_resources_renew_config` `EXPIRE_DATE`: renewals of the customer's resources end on this
-/// day of the month in UTC+8 (1–28, -1 the last day), the days added charged pro rata
-/// (`domain::orders::aligned_end`, `extra_days_price`). The deduction days stay as they are.
-pub async fn set_expire_day(app: &App, caller: &CustomerCaller, day: i16) -> ApiResult<()> {
-    let mut conn = app.db.acquire().await?;
-    db::orders::set_expire_day(&mut conn, &caller.account_id, day, app.now()).await?;
+    db::orders::set_renew_setting(&mut conn, &caller.account_id, setting, value, app.now()).await?;
     Ok(())
 }
 

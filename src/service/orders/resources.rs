@@ -378,7 +378,8 @@ pub(crate) async fn renewal_order(
         return Ok(None);
     };
     let normal_end = rules::period_end(r.expire_time, period_type, period_num);
-    let (end, extra_days) = match db::orders::expire_day(conn, &r.customer_id).await? {
+    let day = db::orders::renew_setting(conn, &r.customer_id, db::orders::RenewSetting::ExpireDay);
+    let (end, extra_days) = match day.await? {
         Some(day) => rules::aligned_end(normal_end, day),
         None => (normal_end, 0),
     };

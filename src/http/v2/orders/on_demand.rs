@@ -2,7 +2,10 @@
 //! customer's on-demand resources (50-other.md §B).
 
 use super::*;
-use crate::service::orders::on_demand::{self, Instantly, OnDemandQuery};
+use crate::{
+    db::orders::RenewSetting,
+    service::orders::on_demand::{self, Instantly, OnDemandQuery},
+};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PeriodToOnDemandReq {
@@ -159,7 +162,7 @@ pub async fn set_resources_renew_config(
                     "must be 1 to 28, or -1 (the month's last day)",
                 )
             })?;
-        on_demand::set_expire_day(&app, &caller, day).await?;
+        on_demand::set_renew_setting(&app, &caller, RenewSetting::ExpireDay, day).await?;
         return Ok(Json(SetResourcesRenewConfigResponse {
             error_code: None,
             error_msg: None,
@@ -177,7 +180,7 @@ pub async fn set_resources_renew_config(
         .ok()
         .filter(|d| (2..=7).contains(d))
         .ok_or_else(|| ApiError::invalid("config_value", "must be 2 to 7 (days before expiry)"))?;
-    on_demand::set_deduction_days(&app, &caller, days).await?;
+    on_demand::set_renew_setting(&app, &caller, RenewSetting::DeductionDays, days).await?;
     Ok(Json(SetResourcesRenewConfigResponse {
         error_code: None,
         error_msg: None,
