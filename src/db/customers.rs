@@ -160,6 +160,16 @@ fn push_customer_filters<'a>(
     }
 }
 
+/// The columns of a list row ([`CustomerInfo`]) and the joins they need; filters follow.
+const INFO_ROWS: &str =
+    "select c.account_id as customer_id, a.login_name as account_name, a.mobile_phone, a.email,
+                c.real_name, c.associated_on, c.association_type, c.label, c.verified_status,
+                c.country_code, c.customer_type, c.is_frozen,
+                coalesce(m.login_name, c.account_manager) as account_manager, c.xaccount_id,
+                c.xaccount_type, c.customer_level
+         from customer c join account a on a.id = c.account_id
+         left join account m on m.id = c.manager_id";
+
 pub async fn list_customers(
     conn: &mut PgConnection,
     partner_id: &str,
@@ -187,34 +197,22 @@ pub async fn list_customers(
         count_customers(conn, partner_id, f).await?
     };
     // The page first (from the index), then its rows' accounts and managers.
-    let mut rows = QueryBuilder::new(
-        "select c.account_id as customer_id, a.login_name as account_name, a.mobile_phone, a.email,
-                c.real_name, c.associated_on, c.association_type, c.label, c.verified_status,
-                c.country_code, c.customer_type, c.is_frozen,
-                coalesce(m.login_name, c.account_manager) as account_manager, c.xaccount_id,
-                c.xaccount_type, c.customer_level
-         from customer c join account a on a.id = c.account_id
-         left join account m on m.id = c.manager_id",
-    );
+    let mut rows = QueryBuilder::new(INFO_ROWS);
     push_customer_filters(&mut rows, partner_id, f);
-    rows.push(" order by c.associated_on desc, c.account_id desc offset ")
-        .push_bind(offset)
-        .push(" limit ")
-        .push_bind(limit);
+    rows.push(" order by c.associated_on desc, c.account_id desc");
+    super::push_page(&mut rows, offset, limit);
     let rows = rows.build_query_as().fetch_all(conn).await?;
     Ok((total, rows))
 }
 
-#[derive(sqlx::FromRow)]
-struct CountedInfo {
-    total: i64,
-    #[sqlx(flatten)]
-    info: CustomerInfo,
-}
-
-/// A substring search in one pass: the trigram index finds the matches once, and the page and
-/// the exact count both come from them (a count and a page of their own would search twice).
+/// A substring search in one pass: the trigram index finds the matches once, and the page's ids
+/// and the exact count both come from them (a count and a page of their own would search twice).
 /// Only a page past the end asks for the count alone.
+///
+/// The page's rows are then read by id in a statement of their own. Joined to the search, they
+/// made one statement of four joins that PostgreSQL planned again on every call (a trigram
+/// pattern gets a custom plan): ~0.85 ms of planning at 1M customers, more than the search
+/// itself. The search alone plans in ~0.2 ms, and the read by id keeps its generic plan.
 async fn list_matching(
     conn: &mut PgConnection,
     partner_id: &str,
@@ -222,36 +220,42 @@ async fn list_matching(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<CustomerInfo>)> {
-    let mut q = QueryBuilder::new(
-        "with p as (select c.account_id, c.associated_on, count(*) over () as total
-                      from customer c",
-    );
+    let mut q = QueryBuilder::new("select c.account_id, count(*) over () as total from customer c");
     if f.account_name_like.is_some() {
         q.push(" join account a on a.id = c.account_id");
     }
     push_customer_filters(&mut q, partner_id, f);
+    // Offset and limit bound, not written in (unlike [`super::push_page`]): the plan of a
+    // substring search must stay custom, made for its pattern. With the numbers in the text the
+    // generic plan looked cheap (walk the partner's customers newest first until ten match) and
+    // was kept, and a rare pattern then read all 1M customers (5 s).
     q.push(" order by c.associated_on desc, c.account_id desc offset ")
         .push_bind(offset)
         .push(" limit ")
         .push_bind(limit);
-    q.push(
-        ") select p.total, c.account_id as customer_id, a.login_name as account_name,
-                a.mobile_phone, a.email, c.real_name, c.associated_on, c.association_type, c.label,
-                c.verified_status, c.country_code, c.customer_type, c.is_frozen,
-                coalesce(m.login_name, c.account_manager) as account_manager, c.xaccount_id,
-                c.xaccount_type, c.customer_level
-           from p join customer c on c.account_id = p.account_id
-           join account a on a.id = c.account_id
-           left join account m on m.id = c.manager_id
-          order by p.associated_on desc, p.account_id desc",
-    );
-    let rows: Vec<CountedInfo> = q.build_query_as().fetch_all(&mut *conn).await?;
-    let total = match rows.first() {
-        Some(r) => r.total,
+    let page: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
+    let total = match page.first() {
+        Some((_, total)) => *total,
         None if offset == 0 => 0,
         None => count_customers(conn, partner_id, f).await?,
     };
-    Ok((total, rows.into_iter().map(|r| r.info).collect()))
+    let ids: Vec<String> = page.into_iter().map(|(id, _)| id).collect();
+    Ok((total, customer_infos(conn, &ids).await?))
+}
+
+/// The list rows of these customers, in list order (newest association first).
+async fn customer_infos(
+    conn: &mut PgConnection,
+    ids: &[String],
+) -> sqlx::Result<Vec<CustomerInfo>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = QueryBuilder::new(INFO_ROWS);
+    rows.push(" where c.account_id = any(")
+        .push_bind(ids)
+        .push(") order by c.associated_on desc, c.account_id desc");
+    rows.build_query_as().fetch_all(conn).await
 }
 
 /// The exact number of the partner's customers matching `f` (joins `account` only for a name

@@ -202,19 +202,34 @@ pub async fn list_adjust_records(
     offset: i64,
     limit: i64,
 ) -> sqlx::Result<(i64, Vec<AdjustRecordRow>)> {
-    let unfiltered = f.counterparty_id.is_none()
-        && f.operation_type.is_none()
+    let only_counterparty = f.operation_type.is_none()
         && f.begin.is_none()
         && f.end.is_none()
         && f.trans_id.is_none()
         && f.manager_ids.is_none();
-    let total: i64 = if unfiltered {
-        // The maintained per-partner counter (migration 0019): exact, without counting.
-        sqlx::query_scalar("select adjust_records from partner_list_count where partner_id = $1")
-            .bind(partner_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .unwrap_or(0)
+    let total: i64 = if only_counterparty {
+        // The maintained counters (migrations 0019 and 0026): exact, without counting.
+        let counted = match &f.counterparty_id {
+            None => {
+                sqlx::query_scalar(
+                    "select adjust_records from partner_list_count where partner_id = $1",
+                )
+                .bind(partner_id)
+                .fetch_optional(&mut *conn)
+                .await?
+            }
+            Some(counterparty) => {
+                sqlx::query_scalar(
+                    "select adjust_records from counterparty_adjust_count
+                      where partner_id = $1 and counterparty_id = $2",
+                )
+                .bind(partner_id)
+                .bind(counterparty)
+                .fetch_optional(&mut *conn)
+                .await?
+            }
+        };
+        counted.unwrap_or(0)
     } else {
         let mut count = QueryBuilder::new("select count(*) from adjust_record r");
         push_adjust_filters(&mut count, partner_id, f);
@@ -229,10 +244,8 @@ pub async fn list_adjust_records(
          from (select r.* from adjust_record r",
     );
     push_adjust_filters(&mut rows, partner_id, f);
-    rows.push(" order by r.created_at desc, r.trans_id desc offset ")
-        .push_bind(offset)
-        .push(" limit ")
-        .push_bind(limit);
+    rows.push(" order by r.created_at desc, r.trans_id desc");
+    super::push_page(&mut rows, offset, limit);
     rows.push(
         ") r join account a on a.id = r.counterparty_id
          order by r.created_at desc, r.trans_id desc",
@@ -368,10 +381,8 @@ pub async fn list_changes(
         rows.push(" join journal j on j.id = p.journal_id");
     }
     push_change_filters(&mut rows, accounts, f);
-    rows.push(" order by p.created_at desc, p.id desc offset ")
-        .push_bind(offset)
-        .push(" limit ")
-        .push_bind(limit);
+    rows.push(" order by p.created_at desc, p.id desc");
+    super::push_page(&mut rows, offset, limit);
     rows.push(
         ") p
          join journal j on j.id = p.journal_id

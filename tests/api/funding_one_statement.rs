@@ -8,6 +8,7 @@ use crate::helpers::TestApp;
 const FUND: &str = "/v2/accounts/partner-accounts/adjust-amount";
 const RECLAIM: &str = "/v2/accounts/partner-accounts/reclaim";
 const BATCH_FUND: &str = "/v2/accounts/partner-accounts/batch-adjust-amount";
+const ADJUST_RECORDS: &str = "/v3/accounts/partner-accounts/adjust-records";
 
 fn move_body(customer: &str, amount: &str) -> Value {
     serde_json::from_str(&format!(
@@ -272,5 +273,37 @@ async fn moves_of_different_partners_share_transactions_and_each_partner_keeps_i
     .unwrap();
     assert!(shared > 0, "no transaction carried two partners' moves");
     assert!(batches(&app, "one_statement").await > 0);
+    // The maintained per-(partner, counterparty) totals (migration 0026) are the counts of the
+    // records the batches wrote, and the one-customer list answers them.
+    let off: i64 = sqlx::query_scalar(
+        "select count(*) from (select partner_id, counterparty_id, count(*) as n
+                                 from adjust_record group by 1, 2) r
+           full join counterparty_adjust_count c using (partner_id, counterparty_id)
+          where r.n is distinct from c.adjust_records",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(off, 0, "counterparty counters differ from the records");
+    for (p, c, d) in &partners {
+        for customer in [c, d] {
+            let query = format!("customer_id={customer}");
+            let listed = app.signed(p).get(ADJUST_RECORDS, &query).await.ok().clone();
+            // With a second filter the total is counted: the same number.
+            let counted = app
+                .signed(p)
+                .get(
+                    ADJUST_RECORDS,
+                    &format!("{query}&operation_type=SOURCE_OPERATION_BEADJUST"),
+                )
+                .await
+                .ok()
+                .clone();
+            let n = listed["records"].as_array().unwrap().len();
+            assert!(n >= 2, "{listed}");
+            assert_eq!(listed["total_count"], n, "{listed}");
+            assert_eq!(counted["total_count"], n, "{counted}");
+        }
+    }
     app.assert_audit_ok().await;
 }

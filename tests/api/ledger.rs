@@ -22,10 +22,9 @@ async fn expect_refused(pool: &PgPool, sql: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_database_refuses_to_update_or_delete_postings_and_journals() {
+async fn the_database_refuses_to_update_or_delete_postings_journals_and_adjust_records() {
     let app = TestApp::spawn().await;
-    let p = app.create_partner("solution_provider", None).await;
-    app.deposit(&p, "10").await;
+    deposit_10_and_fund_4(&app).await;
     for sql in [
         "update posting set amount = amount + 1",
         "delete from posting",
@@ -33,6 +32,9 @@ async fn the_database_refuses_to_update_or_delete_postings_and_journals() {
         "update journal set kind = 'adjustment'",
         "delete from journal",
         "truncate journal cascade",
+        "update adjust_record set amount = amount + 1",
+        "delete from adjust_record",
+        "truncate adjust_record cascade",
     ] {
         let e = expect_refused(&app.pool, sql).await;
         assert!(e.contains("append-only"), "{sql}: {e}");
@@ -41,7 +43,7 @@ async fn the_database_refuses_to_update_or_delete_postings_and_journals() {
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(n, 4);
     // A balance below its floor is refused by the CHECK.
     let e = expect_refused(
         &app.pool,
