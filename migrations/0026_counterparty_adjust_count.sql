@@ -29,6 +29,21 @@ begin
     return null;
 end $$;
 
+-- partner_list_count_add now serves the customer counts only (its adjust-record branch had no
+-- caller left).
+create or replace function partner_list_count_add(kind text, deltas jsonb) returns void
+language plpgsql as $$
+begin
+    -- deltas: [{"p": partner_id, "n": delta}], applied in partner order (one lock order).
+    if kind <> 'customers' then
+        raise exception 'partner_list_count_add: unknown count %', kind;
+    end if;
+    insert into partner_list_count as c (partner_id, customers)
+    select d.p, d.n from jsonb_to_recordset(deltas) as d(p text, n bigint)
+    where d.n <> 0 order by d.p
+    on conflict (partner_id) do update set customers = c.customers + excluded.customers;
+end $$;
+
 -- Inserts are the only change the counters follow: adjust records are append-only, like the
 -- journals they describe, and the database now refuses anything else.
 create trigger adjust_record_append_only before update or delete on adjust_record
