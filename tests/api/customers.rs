@@ -1682,6 +1682,150 @@ async fn list_filters_account_names_by_literal_case_sensitive_substring() {
     }
 }
 
+/// The account-name search goes through the index of login-name suffixes (migration 0027): its
+/// answers are checked against `strpos` over the partner's customers (no index, no LIKE) for
+/// substrings of every length of names holding LIKE, tsquery and quoting characters, non-ASCII
+/// text and more than the 32 indexed characters, with every page of each answer and its exact
+/// count, after renames and a deletion, on one pooled connection past its fifth execution.
+#[tokio::test]
+async fn account_name_search_matches_exactly_the_names_containing_the_text() {
+    let app = TestApp::spawn().await;
+    let p = solution_provider(&app).await;
+    let other = solution_provider(&app).await;
+    let names = [
+        "scale00000500uab12cd",
+        "scale00001500uab12ce",
+        "scale00000050u000500",
+        "Quote'Back\\slash:*&|!<->",
+        "100%_pure_x",
+        "100x-purex",
+        "名字テスト-abc",
+        "a-name-longer-than-the-32-indexed-chars-0001",
+        "a-name-longer-than-the-32-indexed-chars-0002",
+        "ABXCD3",
+        "abxcd3x",
+    ];
+    let mut ids = Vec::new();
+    for name in names {
+        let id = create_ok(&app, &p, json!({})).await;
+        set_login_name(&app, &id, name).await;
+        ids.push(id);
+        app.clock.advance(Duration::seconds(1));
+    }
+    // Two customers associated at the same time: the order falls back to the id.
+    for name in ["tie-one-500", "tie-two-500"] {
+        let id = create_ok(&app, &p, json!({})).await;
+        set_login_name(&app, &id, name).await;
+    }
+    // A customer written straight in the database (no association events), to be deleted with
+    // its account below.
+    let direct = uuid::Uuid::new_v4().simple().to_string();
+    sqlx::query(
+        "with a as (insert into account (id, kind, login_name, created_at)
+                    values ($1, 'customer', 'direct-00000500-x', now()) returning id)
+         insert into customer (account_id, partner_id, association_type, associated_on,
+                               xaccount_type, xaccount_id)
+         select id, $2, '2', now(), $3, 'x' || id from a",
+    )
+    .bind(&direct)
+    .bind(&p.id)
+    .bind(&p.xaccount_type)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    // Another partner's customer with a matching name is never listed.
+    let foreign = create_ok(&app, &other, json!({})).await;
+    set_login_name(&app, &foreign, "scale00000500uforeign").await;
+
+    // Separated by spaces (a pattern with a space matches nothing, by contract).
+    let mut patterns: Vec<String> = "% _ \\ ' '' :* & | ! <-> b%c %_ 0%_p XCD xcd Xcd 500 0500 \
+        00000500 u000500 テスト 字テ e-the-32-indexed-chars-000 \
+        a-name-longer-than-the-32-indexed-chars-000 a-name-longer-than-the-32-indexed-chars-0002 \
+        a-name-longer-than-the-32-indexed-chars-00023 scale00000500uforeign direct-0"
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    for name in names {
+        let chars: Vec<char> = name.chars().collect();
+        for start in (0..chars.len()).step_by(3) {
+            for len in [1, 2, 3, 5, 8, 33, 40] {
+                if start + len <= chars.len() {
+                    patterns.push(chars[start..start + len].iter().collect());
+                }
+            }
+        }
+        patterns.push(format!("{name}x"));
+    }
+
+    let check = |patterns: Vec<String>| {
+        let (app, p) = (&app, &p);
+        async move {
+            let mut non_empty = 0;
+            for pattern in patterns {
+                let expected: Vec<String> = sqlx::query_scalar(
+                    "select c.account_id from customer c join account a on a.id = c.account_id
+                      where c.partner_id = $1 and strpos(a.login_name, $2) > 0
+                      order by c.associated_on desc, c.account_id desc",
+                )
+                .bind(&p.id)
+                .bind(&pattern)
+                .fetch_all(&app.pool)
+                .await
+                .unwrap();
+                let n = expected.len() as i64;
+                non_empty += usize::from(n > 0);
+                let body = json!({ "account_name": pattern, "limit": 100 });
+                assert_eq!(
+                    listed(app, p, body).await,
+                    (n, expected.clone()),
+                    "{pattern:?}"
+                );
+                for offset in [1usize, 3, expected.len() + 1] {
+                    let body = json!({ "account_name": pattern, "offset": offset, "limit": 2 });
+                    let page: Vec<String> = expected.iter().skip(offset).take(2).cloned().collect();
+                    assert_eq!(
+                        listed(app, p, body).await,
+                        (n, page),
+                        "{pattern:?} at {offset}"
+                    );
+                }
+            }
+            non_empty
+        }
+    };
+    let non_empty = check(patterns.clone()).await;
+    assert!(
+        non_empty > 100,
+        "most patterns match something ({non_empty})"
+    );
+
+    // A rename takes the old name out of the index and puts the new one in; deleted customers
+    // (one with its account) are gone from the answers.
+    set_login_name(&app, &ids[0], "renamed-0042").await;
+    set_login_name(&app, &ids[3], "scale00000500uab12cd").await;
+    for (sql, id) in [
+        ("delete from customer where account_id = $1", &ids[1]),
+        ("delete from customer where account_id = $1", &direct),
+        ("delete from account where id = $1", &direct),
+    ] {
+        let r = sqlx::query(sql).bind(id).execute(&app.pool).await.unwrap();
+        assert_eq!(r.rows_affected(), 1, "{sql}");
+    }
+    patterns.extend(["renamed", "0042", "d-0", "ab12c"].map(String::from));
+    check(patterns).await;
+}
+
+/// Sets a customer's login name straight in the database (names the API would refuse too).
+async fn set_login_name(app: &TestApp, id: &str, name: &str) {
+    let r = sqlx::query("update account set login_name = $1 where id = $2")
+        .bind(name)
+        .bind(id)
+        .execute(&app.pool)
+        .await
+        .expect("update account");
+    assert_eq!(r.rows_affected(), 1);
+}
+
 #[tokio::test]
 async fn list_filters_real_names_and_labels_by_literal_case_sensitive_substring() {
     let app = TestApp::spawn().await;
