@@ -11,7 +11,7 @@ FROM rust:1-bookworm AS builder
 WORKDIR /src
 # sqlx checks queries against the committed metadata in .sqlx/ instead of a live database.
 ENV SQLX_OFFLINE=true
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY .cargo ./.cargo
 COPY .sqlx ./.sqlx
 COPY migrations ./migrations

@@ -54,6 +54,90 @@ async fn the_database_refuses_to_update_or_delete_postings_journals_and_adjust_r
     app.assert_audit_ok().await;
 }
 
+/// Migration 0028: an adjust record's partner, operator and counterparty are checked per
+/// inserting statement (no foreign keys); a named partner or account cannot be deleted or
+/// re-keyed.
+#[tokio::test]
+async fn adjust_records_must_name_existing_partners_and_accounts_which_then_stay() {
+    let app = TestApp::spawn().await;
+    let (p, c) = deposit_10_and_fund_4(&app).await;
+    let copy = |column: &str, value: &str| {
+        let cols = ["partner_id", "operator_id", "counterparty_id"]
+            .map(|c| {
+                if c == column {
+                    format!("'{value}'")
+                } else {
+                    c.to_string()
+                }
+            })
+            .join(", ");
+        format!(
+            "insert into adjust_record (trans_id, partner_id, operator_id, counterparty_id,
+                                        counterparty_kind, operation_type, amount, created_at)
+             select 'copy-' || trans_id, {cols}, counterparty_kind, operation_type, amount, created_at
+               from adjust_record"
+        )
+    };
+    let nobody = "0123456789abcdef0123456789abcdef";
+    for (column, constraint) in [
+        ("partner_id", "adjust_record_partner_id_fkey"),
+        ("operator_id", "adjust_record_operator_id_fkey"),
+        ("counterparty_id", "adjust_record_counterparty_id_fkey"),
+    ] {
+        let e = expect_refused(&app.pool, &copy(column, nobody)).await;
+        assert!(e.contains(constraint), "{column}: {e}");
+        // A customer's account is an account but not a partner.
+        if column == "partner_id" {
+            let e = expect_refused(&app.pool, &copy(column, &c.id)).await;
+            assert!(e.contains(constraint), "{column}: {e}");
+        }
+    }
+    // Every reference existing, the copy is accepted by the check (and then by the deferred
+    // journal key only if its journal exists: rolled back here).
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query(&copy("operator_id", &c.id))
+        .execute(&mut *tx)
+        .await
+        .expect("a record naming existing accounts passes the statement's check");
+    let e = tx
+        .commit()
+        .await
+        .expect_err("no journal copy-…")
+        .to_string();
+    assert!(e.contains("adjust_record_trans_id_fkey"), "{e}");
+
+    for (sql, constraint) in [
+        (
+            format!("delete from partner where account_id = '{}'", p.id),
+            "adjust_record_partner_id_fkey",
+        ),
+        (
+            format!(
+                "update partner set account_id = '{nobody}' where account_id = '{}'",
+                p.id
+            ),
+            "adjust_record_partner_id_fkey",
+        ),
+        (
+            format!("delete from account where id = '{}'", c.id),
+            "adjust_record_counterparty_id_fkey",
+        ),
+        (
+            format!("update account set id = '{nobody}' where id = '{}'", c.id),
+            "adjust_record_counterparty_id_fkey",
+        ),
+    ] {
+        let e = expect_refused(&app.pool, &sql).await;
+        assert!(e.contains(constraint), "{sql}: {e}");
+    }
+    let n: i64 = sqlx::query_scalar("select count(*) from adjust_record")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    app.assert_audit_ok().await;
+}
+
 #[tokio::test]
 async fn the_database_refuses_unbalanced_journals_and_journals_with_one_posting_at_commit() {
     let app = TestApp::spawn().await;
