@@ -135,7 +135,7 @@ fn push_customer_filters<'a>(
         // Through the index of every suffix of a login name (migration 0027): the names of which
         // one suffix starts with the pattern, i.e. that contain it. A pattern longer than the
         // indexed suffixes is looked up by its start and checked whole with LIKE.
-        let literal = like_literal(v);
+        let literal = crate::domain::validate::like_unescape(v);
         qb.push(" and login_name_suffixes(a.login_name) @@ ")
             .push_bind(suffix_prefix_query(&literal))
             .push("::tsquery");
@@ -171,20 +171,6 @@ fn push_customer_filters<'a>(
 
 /// How many characters of each suffix of a login name the index holds (migration 0027).
 const SUFFIX_CHARS: usize = 32;
-
-/// The literal text of a LIKE-escaped substring (as [`CustomerFilter`] holds it): `\x` is x.
-fn like_literal(like_escaped: &str) -> String {
-    let mut out = String::with_capacity(like_escaped.len());
-    let mut chars = like_escaped.chars();
-    while let Some(c) = chars.next() {
-        out.push(if c == '\\' {
-            chars.next().unwrap_or(c)
-        } else {
-            c
-        });
-    }
-    out
-}
 
 /// The `tsquery` matching the login names that contain `literal`: its first [`SUFFIX_CHARS`]
 /// characters as a prefix of an indexed suffix, quoted as one lexeme (`'` and `\` doubled, so

@@ -109,6 +109,21 @@ pub fn like_escape(v: &str) -> String {
     out
 }
 
+/// The literal text of a value escaped by [`like_escape`] (`\x` is x): its inverse, for a
+/// search that takes the substring through another index than LIKE (`db::customers`).
+pub fn like_unescape(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len());
+    let mut chars = escaped.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' {
+            chars.next().unwrap_or(c)
+        } else {
+            c
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +167,13 @@ mod tests {
     #[test]
     fn like_values_are_literal() {
         assert_eq!(like_escape(r"a%b_c\d"), r"a\%b\_c\\d");
+        assert_eq!(like_unescape(r"a\%b\_c\\d"), r"a%b_c\d");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn like_unescape_inverts_like_escape(v in "\\PC{0,40}") {
+            proptest::prop_assert_eq!(like_unescape(&like_escape(&v)), v);
+        }
     }
 }
