@@ -43,16 +43,8 @@ pub async fn run<E: Effect>(
 ) -> ApiResult<E::Output> {
     let mut tx = app.db.begin().await?;
     let Some(k) = idem else {
-        return match effect.apply(app, &mut tx).await {
-            Ok(out) => {
-                tx.commit().await?;
-                Ok(out)
-            }
-            Err(e) => {
-                tx.rollback().await?;
-                Err(e)
-            }
-        };
+        let result = effect.apply(app, &mut tx).await;
+        return crate::service::end_tx(tx, result).await;
     };
     if !db::idempotency::try_lock(&mut tx, &k.caller_id, &k.key).await? {
         return Err(in_progress());

@@ -35,3 +35,23 @@ pub mod usage_money;
 pub mod verification;
 pub mod warnings;
 pub mod webhooks;
+
+/// Ends `tx` by `result`: commits it on `Ok`, rolls it back on `Err`, before the outcome is
+/// answered. A dropped sqlx transaction is rolled back only when its pooled connection is next
+/// used, so the row and advisory locks it took would outlive the response, and the caller's next
+/// request could meet them (a `nowait` lock then reads as "being processed").
+pub(crate) async fn end_tx<T>(
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    result: crate::error::ApiResult<T>,
+) -> crate::error::ApiResult<T> {
+    match result {
+        Ok(out) => {
+            tx.commit().await?;
+            Ok(out)
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e)
+        }
+    }
+}

@@ -332,6 +332,40 @@ async fn a_payment_in_progress_is_cbc_99000088() {
     assert_eq!(pay(&app, &c, &id, &[]).await.status, 200);
 }
 
+/// A refused payment or cancellation ends its transaction before it answers: the order's row lock
+/// is gone by the time the caller can send the next request, which never sees a payment in
+/// progress (CBC.99000088). A transaction only dropped is rolled back when its pooled connection
+/// is next used, which raced the next request (seen in CI). Eight customers at once, each
+/// answering the next request right after a refusal, widen that race.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_payment_or_cancellation_leaves_no_lock_behind() {
+    let app = TestApp::spawn().await;
+    let product = period_product(&app, "100.00", "1000.00").await;
+    let one = |_| async {
+        let app = &app;
+        let (_p, c) = funded_customer(app, "50.00").await;
+        // Refused for want of money: the next attempt is refused the same way.
+        let poor = order(app, &c, &product, 2, 1, false).await;
+        // A cancelled order: paying it and cancelling it again are refused by its status.
+        let gone = order(app, &c, &product, 2, 1, false).await;
+        let r = put(app, &c, CANCEL, &json!({"order_id": gone})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        for _ in 0..20 {
+            pay(app, &c, &poor, &[]).await.err(400, "CBC.99005003");
+            pay(app, &c, &poor, &[]).await.err(400, "CBC.99005003");
+            pay(app, &c, &gone, &[]).await.err(400, "CBC.99003106");
+            put(app, &c, CANCEL, &json!({"order_id": gone}))
+                .await
+                .err(400, "CBC.99005010");
+        }
+        // The order refused for want of money is cancellable at once.
+        let r = put(app, &c, CANCEL, &json!({"order_id": poor})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    futures_util::future::join_all((0..8).map(one)).await;
+    app.assert_audit_ok().await;
+}
+
 #[tokio::test]
 async fn order_creation_and_payment_errors_have_their_codes() {
     let app = TestApp::spawn().await;

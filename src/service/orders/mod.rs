@@ -257,11 +257,23 @@ pub async fn create(
 /// Cancels a pending order (status 6 only, else CBC.99005010). A combined transaction is
 /// cancelled by its parent's id, with all its sub-orders; a sub-order's id is CBC.99000089.
 pub async fn cancel(app: &App, caller: &CustomerCaller, order_id: &str) -> ApiResult<()> {
+    let at = app.now();
     let mut tx = app.db.begin().await?;
-    let mut order = pay::lock_own_order(&mut tx, caller, order_id).await?;
+    let result = cancel_in(&mut tx, caller, order_id, at).await;
+    crate::service::end_tx(tx, result).await
+}
+
+/// `cancel` inside its transaction, which the caller ends.
+async fn cancel_in(
+    tx: &mut PgConnection,
+    caller: &CustomerCaller,
+    order_id: &str,
+    at: DateTime<Utc>,
+) -> ApiResult<()> {
+    let mut order = pay::lock_own_order(tx, caller, order_id).await?;
     combined::reject_sub_order(&order)?;
     let mut subs = if order.is_combined {
-        db::orders::lock_sub_orders_nowait(&mut tx, &order.id)
+        db::orders::lock_sub_orders_nowait(tx, &order.id)
             .await
             .map_err(busy)?
     } else {
@@ -273,13 +285,11 @@ pub async fn cancel(app: &App, caller: &CustomerCaller, order_id: &str) -> ApiRe
             "The order's status does not allow cancellation.",
         ));
     }
-    let at = app.now();
     for o in std::iter::once(&mut order).chain(subs.iter_mut()) {
         o.status = CANCELLED;
         o.cancel_time = Some(at);
-        db::orders::update_order(&mut tx, o).await?;
+        db::orders::update_order(tx, o).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

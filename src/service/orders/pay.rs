@@ -145,7 +145,19 @@ pub async fn pay(
     let at = app.now();
     crate::service::usage::ensure_partitions(app, &[bill_cycle(at)]).await?;
     let mut tx = app.db.begin().await?;
-    let mut order = lock_own_order(&mut tx, caller, order_id).await?;
+    let result = pay_in(&mut tx, caller, order_id, choice, at).await;
+    crate::service::end_tx(tx, result).await
+}
+
+/// `pay` inside its transaction, which the caller ends.
+async fn pay_in(
+    tx: &mut PgConnection,
+    caller: &CustomerCaller,
+    order_id: &str,
+    choice: &Choice,
+    at: DateTime<Utc>,
+) -> ApiResult<()> {
+    let mut order = lock_own_order(tx, caller, order_id).await?;
     super::combined::reject_sub_order(&order)?;
     if order.status != PENDING_PAYMENT {
         return Err(ApiError::business(
@@ -160,25 +172,21 @@ pub async fn pay(
         ));
     }
     if order.is_combined {
-        super::combined::pay_subs(&mut tx, caller, &mut order, choice, at).await?;
-        tx.commit().await?;
-        return Ok(());
+        return super::combined::pay_subs(tx, caller, &mut order, choice, at).await;
     }
-    let (_, mut lines) = db::orders::lines(&mut tx, &order.id, 0, i64::MAX).await?;
-    super::capacity::check_payable(&mut tx, &order, &lines).await?;
-    super::resources::prepare(&mut tx, &order, &mut lines, at).await?;
-    settle(&mut tx, &mut order, &mut lines, choice, at).await?;
+    let (_, mut lines) = db::orders::lines(tx, &order.id, 0, i64::MAX).await?;
+    super::capacity::check_payable(tx, &order, &lines).await?;
+    super::resources::prepare(tx, &order, &mut lines, at).await?;
+    settle(tx, &mut order, &mut lines, choice, at).await?;
     super::resources::provision(
-        &mut tx,
+        tx,
         &order,
         &mut lines,
         caller.actor_id(),
         caller.actor_kind(),
         at,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 /// Pays `order` (locked by the caller, pending) at `at`: applies the discount, pays each line

@@ -493,8 +493,8 @@ pub async fn renew(
         order_ids.push(order.id.clone());
         if auto_pay {
             let mut tx = app.db.begin().await?;
-            order = pay::lock_own_order(&mut tx, caller, &order.id).await?;
             let paid = async {
+                order = pay::lock_own_order(&mut tx, caller, &order.id).await?;
                 prepare(&mut tx, &order, &mut lines, at).await?;
                 pay::settle(&mut tx, &mut order, &mut lines, &pay::Choice::default(), at).await?;
                 provision(
@@ -508,8 +508,9 @@ pub async fn renew(
                 .await
             }
             .await;
-            match paid {
-                Ok(()) => tx.commit().await?,
+            // Ended before answering, so a refused payment leaves no lock on the order.
+            match crate::service::end_tx(tx, paid).await {
+                Ok(()) => {}
                 Err(e) if e.code == crate::error::Code::Business(codes::INSUFFICIENT_BALANCE) => {
                     fails.push(fail(
                         id,
