@@ -28,7 +28,6 @@ create function login_name_suffixes(name text) returns tsvector
     return array_to_tsvector(array(
         select substr(name, i, 32) from generate_series(1, char_length(name)) i));
 
-create index account_login_name_suffixes on account using gin (login_name_suffixes(login_name));
-
--- The trigram index on login names served only this search.
-drop index account_login_name_trgm;
+-- The index itself is built by migration 0029 (`create index concurrently`, outside a
+-- transaction), and the trigram index on login names, which served only this search, is dropped
+-- by migration 0030 (`drop index concurrently`): neither blocks writes to `account`.

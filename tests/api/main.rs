@@ -25,6 +25,7 @@ mod ledger;
 mod ledger_incremental;
 mod lifecycle;
 mod list_scale;
+mod migrations;
 mod money_out;
 mod money_out_bills;
 mod orders;
