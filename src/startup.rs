@@ -79,8 +79,49 @@ pub async fn connect(config: &Config, url: &str) -> anyhow::Result<PgPool> {
     .context("connecting to PostgreSQL through the pooler")
 }
 
+/// Key of the session advisory lock that lets one process at a time apply migrations.
+const MIGRATION_LOCK: i64 = 0x7061_7274_6e65_7231; // "partner1"
+
+/// How often a process waiting for another one's migrations tries the lock again.
+const MIGRATION_LOCK_POLL: Duration = Duration::from_millis(250);
+
+/// Applies the pending migrations, one process at a time.
+///
+/// sqlx's own lock is a blocking `pg_advisory_lock`: a second replica starting while the first
+/// builds an index `concurrently` (migration 0029) would wait inside that statement, holding a
+/// snapshot; the build waits for every older snapshot to end, and PostgreSQL resolves the cycle
+/// by cancelling one side, possibly the build (leaving an invalid index). Here the lock is tried
+/// without waiting and retried between statements, so a waiting replica holds no snapshot.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR.run(pool).await.context("applying migrations")
+    let mut conn = pool.acquire().await.context("connecting to migrate")?;
+    loop {
+        let locked: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .fetch_one(&mut *conn)
+            .await
+            .context("taking the migration lock")?;
+        if locked {
+            break;
+        }
+        tokio::time::sleep(MIGRATION_LOCK_POLL).await;
+    }
+    let mut migrator = sqlx::migrate::Migrator {
+        migrations: MIGRATOR.migrations.clone(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    migrator.set_locking(false);
+    let applied = migrator.run_direct(&mut *conn).await;
+    let unlocked = sqlx::query("select pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await;
+    if applied.is_err() || unlocked.is_err() {
+        // The session may still hold the lock: never hand it back to the pool.
+        conn.close_on_drop();
+    }
+    applied.context("applying migrations")?;
+    unlocked.context("releasing the migration lock")?;
+    Ok(())
 }
 
 pub struct Application {

@@ -14,7 +14,8 @@ const LIST: &str = "/v2/partners/sub-customers/query";
 /// blocking writes to `account`: while the build waits for a transaction that is writing to
 /// `account`, other customers are still created. A plain `create index` would queue its share
 /// lock behind that transaction, and every later write to `account` behind the build. The
-/// index is valid afterwards and serves the search; the trigram index is gone.
+/// index is valid afterwards and serves the search; the trigram index is gone. A second replica
+/// starting during the build waits for it and then has nothing to apply.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_login_name_indexes_change_without_blocking_customer_writes() {
     let app = TestApp::spawn().await;
@@ -40,15 +41,18 @@ async fn the_login_name_indexes_change_without_blocking_customer_writes() {
         .unwrap();
 
     // A replica starting: it applies 0029 and 0030, which wait for that transaction.
-    let url = app.db_url();
-    let migrating = tokio::spawn(async move {
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .unwrap();
-        partner_center::startup::MIGRATOR.run(&pool).await
-    });
+    let replica = || {
+        let url = app.db_url();
+        tokio::spawn(async move {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await
+                .unwrap();
+            partner_center::startup::migrate(&pool).await
+        })
+    };
+    let migrating = replica();
     let mut waiting = false;
     for _ in 0..200 {
         waiting = sqlx::query_scalar(
@@ -72,6 +76,13 @@ async fn the_login_name_indexes_change_without_blocking_customer_writes() {
         "the index build never waited for the open transaction"
     );
 
+    // A second replica starting meanwhile waits for the first one's migrations without holding a
+    // snapshot the build would wait for (with a blocking advisory lock, PostgreSQL found a
+    // deadlock and cancelled the build).
+    let second = replica();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(!second.is_finished(), "the second replica did not wait");
+
     // Meanwhile customers are created and renamed (writes to `account`).
     let during = tokio::time::timeout(Duration::from_secs(10), async {
         let c = app.create_customer(&p, json!({})).await;
@@ -92,6 +103,11 @@ async fn the_login_name_indexes_change_without_blocking_customer_writes() {
         .expect("migrations 0029 and 0030 finish once the transaction ends")
         .unwrap()
         .expect("migrations applied");
+    tokio::time::timeout(Duration::from_secs(10), second)
+        .await
+        .expect("the second replica finds nothing left to apply")
+        .unwrap()
+        .expect("nothing left to apply");
 
     let valid: Option<bool> = sqlx::query_scalar(
         "select i.indisvalid from pg_index i join pg_class c on c.oid = i.indexrelid
