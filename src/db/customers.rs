@@ -121,7 +121,7 @@ pub struct CustomerInfo {
 /// `($n is null or …)` would switch a pooled connection to a generic plan that scans every
 /// customer). Each filter is served by an index: `customer_partner_idx` for the partner's
 /// pages, the primary key for `customer_id`, the index of login-name suffixes for the account
-/// name (migration 0027), trigram indexes for real names and labels (migration 0019).
+/// name (migrations 0027, 0029), trigram indexes for real names and labels (migration 0019).
 fn push_customer_filters<'a>(
     qb: &mut QueryBuilder<'a, Postgres>,
     partner_id: &'a str,
@@ -132,9 +132,9 @@ fn push_customer_filters<'a>(
         qb.push(" and c.account_id = ").push_bind(v);
     }
     if let Some(v) = &f.account_name_like {
-        // Through the index of every suffix of a login name (migration 0027): the names of which
-        // one suffix starts with the pattern, i.e. that contain it. A pattern longer than the
-        // indexed suffixes is looked up by its start and checked whole with LIKE.
+        // Through the index of every suffix of a login name (migrations 0027, 0029): the names of
+        // which one suffix starts with the pattern, i.e. that contain it. A pattern longer than
+        // the indexed suffixes is looked up by its start and checked whole with LIKE.
         let literal = crate::domain::validate::like_unescape(v);
         qb.push(" and login_name_suffixes(a.login_name) @@ ")
             .push_bind(suffix_prefix_query(&literal))
@@ -234,8 +234,9 @@ pub async fn list_customers(
 }
 
 /// A substring search in one pass: an index finds the matches once (the login-name suffixes of
-/// migration 0027 for the account name, trigrams for real names and labels), and the page's ids
-/// and the exact count both come from them (a count and a page of their own would search twice).
+/// migrations 0027 and 0029 for the account name, trigrams for real names and labels), and the
+/// page's ids and the exact count both come from them (a count and a page of their own would
+/// search twice).
 /// Only a page past the end asks for the count alone.
 ///
 /// The matches are a `materialized` CTE. As one statement, `count(*) over ()` under

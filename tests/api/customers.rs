@@ -1682,11 +1682,11 @@ async fn list_filters_account_names_by_literal_case_sensitive_substring() {
     }
 }
 
-/// The account-name search goes through the index of login-name suffixes (migration 0027): its
-/// answers are checked against `strpos` over the partner's customers (no index, no LIKE) for
-/// substrings of every length of names holding LIKE, tsquery and quoting characters, non-ASCII
-/// text and more than the 32 indexed characters, with every page of each answer and its exact
-/// count, after renames and a deletion, on one pooled connection past its fifth execution.
+/// The account-name search goes through the index of login-name suffixes (migrations 0027 and
+/// 0029): its answers are checked against `strpos` over the partner's customers (no index, no
+/// LIKE) for substrings of every length of names holding LIKE, tsquery and quoting characters,
+/// non-ASCII text and more than the 32 indexed characters, with every page of each answer and its
+/// exact count, after renames and a deletion, on one pooled connection past its fifth execution.
 #[tokio::test]
 async fn account_name_search_matches_exactly_the_names_containing_the_text() {
     let app = TestApp::spawn().await;
